@@ -1,0 +1,48 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+export PORT
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FLASK  := $(BIN)/flask --app wsgi
+
+.PHONY: run test lint lighthouse deps system-deps clean
+
+run: deps
+	$(FLASK) seed-demo --if-empty
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: deps system-deps
+	$(BIN)/pytest
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+lighthouse: deps system-deps
+	$(BIN)/python scripts/lighthouse.py
+
+deps: $(VENV)/.installed static/vendor/htmx.min.js
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/htmx.min.js: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# Debian's Chromium for the browser tests and Lighthouse, Java for the Nu HTML checker.
+system-deps:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@command -v java >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq default-jre-headless; }
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache

@@ -1,0 +1,72 @@
+"""Application factory of the council portal."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from app.extensions import csrf, db, htmx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build and configure the Flask application."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'portal.db'}",
+        VIEW_POLL_SECONDS=10,
+        ARTICLES_PER_PAGE=20,
+        SITE_NAME="国际贸易促进委员会",
+        SITE_SUBTITLE="Council for the Promotion of International Trade",
+        JSON_AS_ASCII=False,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    app.config.from_prefixed_env()
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from app import cli, errors, templating
+    from app.public.routes import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    cli.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    return app
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Return the secret key kept in the instance folder, creating it on first use.
+
+    Every gunicorn worker must sign with the same key, so a random key per process
+    will not do; a deployment sets ``FLASK_SECRET_KEY`` instead.
+    """
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        draft = instance / f".secret_key.{os.getpid()}"
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, key_file)  # atomic: the first worker's key wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return key_file.read_text().strip()

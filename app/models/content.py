@@ -1,0 +1,154 @@
+"""Sections and articles of the public portal, and the queries the pages need."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import nh3
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from app.extensions import db
+from app.models.base import utcnow
+
+# Tags an article body may use; everything else is stripped before it is stored.
+BODY_TAGS = {
+    "h2", "h3", "h4", "p", "br", "ul", "ol", "li", "strong", "em", "b", "i",
+    "blockquote", "table", "thead", "tbody", "tr", "th", "td", "a", "img", "figure",
+    "figcaption",
+}  # fmt: skip
+BODY_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt"}, "th": {"scope"}}
+
+SECTIONS = [  # slug, name, position: the three sections every site has after init
+    ("news", "今日要闻", 1),
+    ("guides", "贸易指南", 2),
+    ("alerts", "风险预警", 3),
+]
+
+
+class ArticleStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class Section(db.Model):
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(40))
+    position: Mapped[int] = mapped_column(default=0)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="section")
+
+
+class Article(db.Model):
+    __tablename__ = "articles"
+    __table_args__ = (
+        sa.Index("ix_articles_listing", "section_id", "status", "published_at", "id"),
+        sa.Index("ix_articles_newest", "status", "published_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(sa.ForeignKey("sections.id"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.String(500), default="")
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    source: Mapped[str] = mapped_column(sa.String(100), default="")
+    author: Mapped[str] = mapped_column(sa.String(100), default="")
+    status: Mapped[ArticleStatus] = mapped_column(
+        sa.Enum(ArticleStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=ArticleStatus.DRAFT,
+    )
+    published_at: Mapped[datetime | None]
+    views: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    section: Mapped[Section] = relationship(back_populates="articles")
+
+    @validates("body")
+    def _sanitize_body(self, _key: str, value: str) -> str:
+        return sanitize_html(value)
+
+
+def sanitize_html(html: str) -> str:
+    """Strip every tag and attribute an article body must not carry (scripts, styles, events)."""
+    return nh3.clean(html, tags=BODY_TAGS, attributes=BODY_ATTRIBUTES, link_rel="noopener")
+
+
+def ensure_sections() -> None:
+    """Create the three standard sections if they are missing; safe to call repeatedly."""
+    existing = set(db.session.scalars(sa.select(Section.slug)))
+    for slug, name, position in SECTIONS:
+        if slug not in existing:
+            db.session.add(Section(slug=slug, name=name, position=position))
+    db.session.commit()
+
+
+def all_sections() -> list[Section]:
+    """Return the sections in navigation order."""
+    return list(db.session.scalars(sa.select(Section).order_by(Section.position)))
+
+
+def _published():
+    return sa.select(Article).where(Article.status == ArticleStatus.PUBLISHED)
+
+
+def _newest_first(query):
+    return query.order_by(Article.published_at.desc(), Article.id.desc())
+
+
+def section_listing(section: Section):
+    """Return the query for a section's published articles, newest first."""
+    return _newest_first(_published().where(Article.section_id == section.id))
+
+
+def newest_in_section(section: Section, limit: int) -> list[Article]:
+    """Return the ``limit`` newest published articles of ``section``."""
+    return list(db.session.scalars(section_listing(section).limit(limit)))
+
+
+def published_article(article_id: int) -> Article | None:
+    """Return the article if it exists and is published, else ``None``."""
+    return db.session.scalar(_published().where(Article.id == article_id))
+
+
+def neighbours(article: Article) -> tuple[Article | None, Article | None]:
+    """Return the previous (older) and next (newer) published article of the same section."""
+    same_section = _published().where(Article.section_id == article.section_id)
+    key = sa.tuple_(Article.published_at, Article.id)
+    here = sa.tuple_(sa.literal(article.published_at), sa.literal(article.id))
+    older = db.session.scalar(_newest_first(same_section.where(key < here)).limit(1))
+    newer = db.session.scalar(
+        same_section.where(key > here)
+        .order_by(Article.published_at.asc(), Article.id.asc())
+        .limit(1)
+    )
+    return older, newer
+
+
+def count_view(article_id: int) -> int | None:
+    """Count one view of a published article and return its new total.
+
+    One atomic ``UPDATE … SET views = views + 1`` committed at once, so concurrent
+    readers never lose a view; ``None`` when no published article has that id.
+    """
+    views = db.session.execute(
+        sa.update(Article)
+        .where(Article.id == article_id, Article.status == ArticleStatus.PUBLISHED)
+        .values(views=Article.views + 1)
+        .returning(Article.views)
+    ).scalar()
+    db.session.commit()
+    return views
+
+
+def view_count(article_id: int) -> int | None:
+    """Read a published article's view count without changing it."""
+    return db.session.scalar(
+        sa.select(Article.views).where(
+            Article.id == article_id, Article.status == ArticleStatus.PUBLISHED
+        )
+    )

@@ -1,0 +1,1 @@
+"""Public pages: home, sections, articles and their live view counts."""

@@ -1,0 +1,68 @@
+"""Fixtures after flaskr's: an app on a fresh database, its client and CLI runner."""
+
+import itertools
+from datetime import datetime, timedelta
+
+import pytest
+
+from app import create_app
+from app.cli import init_db
+from app.extensions import db
+from app.models import Article, ArticleStatus, Section
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on an empty database (SQLite in tmp_path, or DATABASE_URL when set)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        init_db()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_article(app):
+    """Create an article; published in the 今日要闻 section unless told otherwise."""
+    counter = itertools.count(1)
+
+    def make(section="news", status=ArticleStatus.PUBLISHED, published_at=None, **fields):
+        n = next(counter)
+        with app.app_context():
+            target = db.session.scalar(db.select(Section).filter_by(slug=section))
+            article = Article(
+                section=target,
+                title=fields.pop("title", f"测试文章{n}"),
+                summary=fields.pop("summary", f"测试摘要{n}"),
+                body=fields.pop("body", f"<h2>小标题{n}</h2><p>正文内容{n}</p>"),
+                source=fields.pop("source", "市贸促会"),
+                status=status,
+                published_at=published_at or datetime(2026, 1, 1) + timedelta(days=n),
+                **fields,
+            )
+            db.session.add(article)
+            db.session.commit()
+            return article.id
+
+    return make
