@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import csrf, db, htmx
 
@@ -26,7 +27,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         ARTICLES_PER_PAGE=20,
         SITE_NAME="国际贸易促进委员会",
         SITE_SUBTITLE="Council for the Promotion of International Trade",
-        JSON_AS_ASCII=False,
+        HSTS_SECONDS=31536000,
+        TRUST_PROXY=0,  # how many reverse proxies set X-Forwarded-*; 0 trusts none
+        MAX_CONTENT_LENGTH=64 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -38,16 +43,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
 
+    if app.config.get("TRUST_PROXY"):
+        hops = int(app.config["TRUST_PROXY"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from app import cli, errors, templating
+    from app import cli, errors, security, templating
     from app.public.routes import bp as public_bp
 
     app.register_blueprint(public_bp)
     cli.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     templating.init_app(app)
     return app
 

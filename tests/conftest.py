@@ -66,3 +66,9 @@ def make_article(app):
             return article.id
 
     return make
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """A database for a live server: a fresh SQLite file."""
+    return f"sqlite:///{tmp_path / 'live.db'}"

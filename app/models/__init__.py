@@ -1,5 +1,15 @@
 """Database models and the plain functions that work on them."""
 
+from app.models.consult import CATEGORIES, Message, MessageStatus
 from app.models.content import Article, ArticleStatus, Section
+from app.ratelimit import RateLimitHit
 
-__all__ = ["Article", "ArticleStatus", "Section"]
+__all__ = [
+    "CATEGORIES",
+    "Article",
+    "ArticleStatus",
+    "Message",
+    "MessageStatus",
+    "RateLimitHit",
+    "Section",
+]
