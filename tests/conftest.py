@@ -1,9 +1,11 @@
 """Fixtures after flaskr's: an app on a fresh database, its client and CLI runner."""
 
 import itertools
+import os
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from app import create_app
 from app.cli import init_db
@@ -11,9 +13,27 @@ from app.extensions import db
 from app.models import Article, ArticleStatus, Section
 
 
+def empty_database(default_url: str) -> str:
+    """Return the database URL to test against, emptied: DATABASE_URL when set, else ``default_url``.
+
+    CI runs the suite a second time on PostgreSQL with DATABASE_URL set; that database is
+    shared by every test, so each test starts by dropping whatever the last one left.
+    """
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return default_url
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
 def app(tmp_path):
     """An app on an empty database (SQLite in tmp_path, or DATABASE_URL when set)."""
+    empty_database("")
     app = create_app(
         {
             "TESTING": True,
@@ -23,12 +43,10 @@ def app(tmp_path):
         }
     )
     with app.app_context():
-        db.drop_all()
         init_db()
     yield app
     with app.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 
@@ -70,5 +88,5 @@ def make_article(app):
 
 @pytest.fixture
 def database_url(tmp_path):
-    """A database for a live server: a fresh SQLite file."""
-    return f"sqlite:///{tmp_path / 'live.db'}"
+    """An empty database for a live server: a fresh SQLite file, or DATABASE_URL emptied."""
+    return empty_database(f"sqlite:///{tmp_path / 'live.db'}")
