@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.extensions import csrf, db, htmx
+from app.extensions import compress, csrf, db, htmx
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,11 +50,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    compress.init_app(app)
 
-    from app import cli, errors, security, templating
+    from app import assets, cli, errors, security, templating
+    from app.ops.routes import bp as ops_bp
     from app.public.routes import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(ops_bp)
+    assets.init_app(app)
     cli.init_app(app)
     errors.init_app(app)
     security.init_app(app)

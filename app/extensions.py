@@ -3,6 +3,7 @@
 import sqlite3
 
 import sqlalchemy as sa
+from flask_compress import Compress
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -17,6 +18,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 htmx = Htmx()
+compress = Compress()
 
 
 @sa.event.listens_for(Engine, "connect")

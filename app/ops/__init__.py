@@ -1,0 +1,1 @@
+"""Operations endpoints: the health check for load balancers and orchestrators."""

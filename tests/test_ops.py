@@ -1,0 +1,36 @@
+"""Operations: the health check, static file caching and compression."""
+
+import re
+
+from app import create_app
+
+
+def test_healthz_answers_ok_with_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_answers_503_when_the_database_is_down(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    unreachable = f"sqlite:///{tmp_path / 'missing-dir' / 'db.sqlite'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": unreachable})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+
+
+def test_static_urls_carry_a_content_hash_and_are_cached_for_a_year(client):
+    page = client.get("/").get_data(as_text=True)
+    css = re.search(r'href="(/static/css/site\.css\?v=[0-9a-f]{12})"', page)
+    assert css, "the stylesheet URL has no content hash"
+    response = client.get(css.group(1))
+    assert response.status_code == 200
+    assert response.cache_control.max_age == 365 * 24 * 3600
+
+
+def test_text_responses_are_compressed(client):
+    browser = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+    for path in ("/", "/static/css/site.css", "/static/vendor/htmx.min.js"):
+        response = client.get(path, headers=browser)
+        assert response.headers.get("Content-Encoding") in {"br", "zstd", "gzip"}, path
