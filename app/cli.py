@@ -5,6 +5,7 @@ from datetime import UTC, datetime, time
 import click
 import sqlalchemy as sa
 from flask import Flask
+from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.models import Article, ArticleStatus, Section
@@ -23,7 +24,7 @@ def seed_demo() -> int:
     from app.demo_content import DEMO_ARTICLES
 
     sections = {s.slug: s for s in db.session.scalars(sa.select(Section))}
-    existing = set(db.session.execute(sa.select(Article.section_id, Article.title)).tuples())
+    existing = set(db.session.execute(sa.select(Article.section_id, Article.title)).all())
     added = 0
     for item in DEMO_ARTICLES:
         section = sections[item["section"]]
@@ -50,6 +51,7 @@ def seed_demo() -> int:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database tables and the standard sections (safe to repeat)."""
     init_db()
@@ -58,6 +60,7 @@ def init_db_command() -> None:
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only seed when there are no articles at all.")
+@with_appcontext
 def seed_demo_command(if_empty: bool) -> None:
     """Fill every section with demo articles (safe to repeat)."""
     init_db()

@@ -29,7 +29,7 @@ def test_seed_demo_fills_every_section_and_is_idempotent(app, runner):
                 sa.select(Section.slug, sa.func.count(Article.id))
                 .join(Article)
                 .group_by(Section.slug)
-            ).tuples()
+            ).all()
         )
     assert set(per_section) == {"news", "guides", "alerts"}
     assert min(per_section.values()) >= 8
