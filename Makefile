@@ -7,7 +7,7 @@ export PORT
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint lighthouse deps system-deps clean
+.PHONY: run test test-postgres lint lighthouse deps system-deps clean
 
 run: deps
 	$(FLASK) seed-demo --if-empty
@@ -15,6 +15,14 @@ run: deps
 
 test: deps system-deps
 	$(BIN)/pytest
+
+# The suite (browser tests excepted) on a throwaway PostgreSQL cluster on 127.0.0.1.
+PG_PORT ?= 55432
+test-postgres: deps
+	dir=$$(mktemp -d -t portal-pg.XXXXXX) && \
+	eval "$$(scripts/postgres-for-tests.sh start $$dir $(PG_PORT))" && \
+	  EXPECT_DATABASE=postgresql $(BIN)/pytest -m "not browser"; \
+	  status=$$?; scripts/postgres-for-tests.sh stop $$dir; rm -rf $$dir; exit $$status
 
 lint: deps
 	$(BIN)/ruff check .

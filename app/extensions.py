@@ -4,6 +4,7 @@ import sqlite3
 
 import sqlalchemy as sa
 from flask_compress import Compress
+from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -19,6 +20,7 @@ db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 htmx = Htmx()
 compress = Compress()
+migrate = Migrate()
 
 
 @sa.event.listens_for(Engine, "connect")

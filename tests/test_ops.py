@@ -1,8 +1,10 @@
 """Operations: the health check, static file caching and compression."""
 
+import os
 import re
 
 from app import create_app
+from app.extensions import db
 
 
 def test_healthz_answers_ok_with_the_database(client):
@@ -34,3 +36,10 @@ def test_text_responses_are_compressed(client):
     for path in ("/", "/static/css/site.css", "/static/vendor/htmx.min.js"):
         response = client.get(path, headers=browser)
         assert response.headers.get("Content-Encoding") in {"br", "zstd", "gzip"}, path
+
+
+def test_suite_runs_on_the_expected_database(app):
+    """CI's second pass sets EXPECT_DATABASE=postgresql: fail loudly if it fell back to SQLite."""
+    expected = os.environ.get("EXPECT_DATABASE", "sqlite")
+    with app.app_context():
+        assert db.engine.dialect.name == expected
