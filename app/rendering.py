@@ -7,9 +7,7 @@ from jinja2_fragments.flask import render_block
 
 def wants_fragment() -> bool:
     """True for an htmx request that is neither boosted nor a history restore."""
-    return bool(request.htmx) and not (
-        request.htmx.boosted or request.htmx.history_restore_request
-    )
+    return bool(request.htmx) and not (request.htmx.boosted or request.htmx.history_restore_request)
 
 
 def render_page(template: str, block: str | None = None, **context) -> Response:

@@ -31,7 +31,5 @@ def init_app(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.is_secure and app.config["HSTS_SECONDS"]:
-            headers.setdefault(
-                "Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}"
-            )
+            headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
         return response

@@ -14,7 +14,7 @@ from app.models import Article, ArticleStatus, Section
 
 
 def empty_database(default_url: str) -> str:
-    """Return the database URL to test against, emptied: DATABASE_URL when set, else ``default_url``.
+    """Return an emptied database to test against: DATABASE_URL when set, else ``default_url``.
 
     CI runs the suite a second time on PostgreSQL with DATABASE_URL set; that database is
     shared by every test, so each test starts by dropping whatever the last one left.

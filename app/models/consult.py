@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import utcnow
+from app.models.base import enum_type, utcnow
 
 # Receipt numbers avoid letters and digits that read alike (0/O, 1/I/L).
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -57,7 +57,7 @@ class Message(db.Model):
     category: Mapped[str] = mapped_column(sa.String(20))
     content: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[MessageStatus] = mapped_column(
-        sa.Enum(MessageStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        enum_type(MessageStatus),
         default=MessageStatus.PENDING,
         index=True,
     )

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
-from app.models.base import utcnow
+from app.models.base import enum_type, utcnow
 
 # Tags an article body may use; everything else is stripped before it is stored.
 BODY_TAGS = {
@@ -58,7 +58,7 @@ class Article(db.Model):
     source: Mapped[str] = mapped_column(sa.String(100), default="")
     author: Mapped[str] = mapped_column(sa.String(100), default="")
     status: Mapped[ArticleStatus] = mapped_column(
-        sa.Enum(ArticleStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        enum_type(ArticleStatus),
         default=ArticleStatus.DRAFT,
     )
     published_at: Mapped[datetime | None]

@@ -60,8 +60,6 @@ def article_views(article_id: int):
     views = view_count(article_id)
     if views is None:
         abort(404)
-    response = render_page(
-        "public/_view_count.html", article_id=article_id, views=views
-    )
+    response = render_page("public/_view_count.html", article_id=article_id, views=views)
     response.cache_control.no_cache = True
     return response
