@@ -7,7 +7,7 @@ export PORT
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-postgres lint lighthouse deps system-deps clean
+.PHONY: run test test-postgres lint lighthouse bench deps system-deps clean
 
 run: deps
 	$(FLASK) seed-demo --if-empty
@@ -31,6 +31,11 @@ lint: deps
 lighthouse: deps system-deps
 	$(BIN)/python scripts/lighthouse.py
 
+# The benchmark of bench/README.md (about 5 minutes): a table on stdout, JSON in bench/results/.
+bench: deps
+	@command -v ab >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq apache2-utils; }
+	$(BIN)/python bench/run.py
+
 deps: $(VENV)/.installed static/vendor/htmx.min.js
 
 $(VENV)/.installed: pyproject.toml
@@ -47,9 +52,10 @@ static/vendor/htmx.min.js: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
-# Debian's Chromium for the browser tests and Lighthouse, Java for the Nu HTML checker.
+# Debian's Chromium for the browser tests and Lighthouse, ApacheBench for the benchmark's
+# smoke test, Java for the Nu HTML checker.
 system-deps:
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null && command -v ab >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium apache2-utils; }
 	@command -v java >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq default-jre-headless; }
 
 clean:

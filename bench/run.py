@@ -1,0 +1,465 @@
+"""Benchmark the portal under gunicorn against a minimal Flask app, and check nothing is lost.
+
+Usage: ``.venv/bin/python bench/run.py [--smoke] [--requests N] [--only SCENARIO]``
+(``make bench``). SQLite always; PostgreSQL as well when ``DATABASE_URL`` is set (that
+database is emptied first). Load comes from ApacheBench (``ab``) in its own process at 16
+connections with a fixed request count, so every request sent is answered and the counts
+can be checked exactly. Each scenario runs right after a run of the hello app, and its
+ratio is taken against that adjacent baseline. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from html.parser import HTMLParser
+from http.cookiejar import CookieJar
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: bench/ is first on the path, not the repo
+    sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from app.models import CATEGORIES, Article, Message  # noqa: E402
+from bench.dataset import Filled, fill  # noqa: E402
+from tests.live import _wait_until_up, flask_command, free_port  # noqa: E402
+
+BIN = Path(sys.executable).parent
+CONCURRENCY = 16
+WORKERS = 2
+PER_PAGE = 20  # ARTICLES_PER_PAGE, the app's default
+DEEP_PAGE = 200
+BROWSER_HEADERS = ["Accept-Encoding: gzip, deflate, br", "Accept: text/html"]
+APP_CONFIG = {  # FLASK_* settings of the app under test
+    "FLASK_SECRET_KEY": "bench-secret",
+    "FLASK_CONSULT_RATE_LIMIT": "100000 per minute",
+    "FLASK_CONSULT_MIN_FILL_SECONDS": "0",
+}
+ADMIN_NAME, ADMIN_PASSWORD = "bench-admin", "bench-password-1234"
+SIZES = {  # articles, messages, requests per scenario
+    "full": (100_000, 10_000, 3000),
+    "smoke": (300, 50, 200),
+}
+TARGETS = {
+    "article_ratio": 0.5,
+    "article_p99_ms": 25.0,
+    "deep_page_within": 0.2,
+    "consult_rps": 300.0,
+    "worker_rss_mb": 80.0,
+}
+
+
+@dataclass
+class Server:
+    """A gunicorn master serving on ``url``."""
+
+    url: str
+    pid: int
+
+    def worker_rss_mb(self) -> list[float]:
+        """Resident memory of each worker process, in MB, read from /proc."""
+        sizes = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) != self.pid:  # field 4 of stat, the parent pid
+                    continue
+                status = (stat.parent / "status").read_text()
+            except (OSError, IndexError):
+                continue
+            kb = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
+            sizes.append(round(kb / 1024, 1))
+        return sorted(sizes)
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict) -> Iterator[Server]:
+    """Serve ``app_spec`` with the repository's gunicorn.conf.py and 2 workers."""
+    port = free_port()
+    command = [
+        str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+        "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", app_spec,
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        try:
+            _wait_until_up(f"http://127.0.0.1:{port}", server, log)
+            yield Server(f"http://127.0.0.1:{port}", server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+
+
+@dataclass
+class Load:
+    """What one ``ab`` run measured."""
+
+    sent: int
+    ok: int  # 2xx answers
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def ab(
+    url: str, requests: int, form: str | None = None, cookie: str | None = None, headers=()
+) -> Load:
+    """Send ``requests`` requests to ``url`` over 16 connections; POST ``form`` when given."""
+    with tempfile.TemporaryDirectory() as tmp:
+        percentiles = Path(tmp) / "percentiles.csv"
+        command = ["ab", "-q", "-r", "-l", "-n", str(requests), "-c", str(CONCURRENCY)]
+        command += ["-e", str(percentiles)]
+        for header in [*BROWSER_HEADERS, *headers]:
+            command += ["-H", header]
+        if form is not None:
+            (Path(tmp) / "form").write_text(form)
+            command += ["-p", str(Path(tmp) / "form"), "-T", "application/x-www-form-urlencoded"]
+        if cookie:
+            command += ["-C", cookie]
+        output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+        rows = dict(line.split(",") for line in percentiles.read_text().splitlines()[1:])
+
+    def number(label: str) -> float:
+        found = re.search(rf"^{label}:\s+([\d.]+)", output, re.M)
+        return float(found.group(1)) if found else 0
+
+    failed = number("Failed requests") + number("Non-2xx responses")
+    return Load(
+        sent=requests,
+        ok=int(number("Complete requests") - failed),
+        rps=number("Requests per second"),
+        p50_ms=float(rows["50"]),
+        p99_ms=float(rows["99"]),
+    )
+
+
+@dataclass
+class Scenario:
+    """One page or action under load, and what must hold afterwards."""
+
+    key: str
+    label: str
+    path: str = ""
+    form: str | None = None
+    cookie: str | None = None
+    headers: list[str] = field(default_factory=list)
+    counter: sa.Select | None = None  # a number that must rise by the 2xx answers
+    missing: str = ""  # why the scenario cannot run
+
+
+@dataclass
+class Result:
+    key: str
+    label: str
+    app: Load | None = None
+    baseline: Load | None = None
+    ratio: float | None = None
+    check: str = ""  # PASS, FAIL or "" when nothing is counted
+    counted: int | None = None
+    note: str = ""
+
+
+@dataclass
+class Run:
+    """Every figure of one database's run."""
+
+    database: str
+    dataset: dict
+    results: list[Result] = field(default_factory=list)
+    memory_mb: dict = field(default_factory=dict)
+    targets: list[dict] = field(default_factory=list)
+
+
+def feature_ready(package: str) -> bool:
+    return (ROOT / "app" / package / "routes.py").exists()
+
+
+def scenarios(server: Server, env: dict, filled: Filled) -> list[Scenario]:
+    """The scenarios of the issue, with the counters their checks read."""
+    pages = max(1, -(-filled.big_section_articles // PER_PAGE))
+    deep = min(DEEP_PAGE, pages)
+    section = f"/{filled.big_section}/"
+    found = [
+        Scenario(
+            "article", "article page", f"/articles/{filled.hot_article}",
+            counter=sa.select(Article.views).where(Article.id == filled.hot_article),
+        ),
+        Scenario("section-1", "section page 1", section),
+        Scenario("section-200", f"section page {deep}", f"{section}?page={deep}"),
+        Scenario("home", "home page", "/"),
+        Scenario("poll", "view-count poll", f"/articles/{filled.hot_article}/views"),
+    ]  # fmt: skip
+    consult = Scenario(
+        "consult", "consultation submission",
+        counter=sa.select(sa.func.count(Message.id)),
+    )  # fmt: skip
+    if feature_ready("consult"):
+        prepare_consult(consult, server)
+    else:
+        consult.missing = "not available: app/consult/routes.py does not exist yet"
+    admin = Scenario(
+        "admin", "admin inbox, filtered",
+        missing="not available: app/admin/routes.py does not exist yet",
+    )  # fmt: skip
+    return [*found, consult, admin]
+
+
+class Inputs(HTMLParser):
+    """The ``<input>`` fields of a page, by name, as a browser would submit them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        found = dict(attrs)
+        if tag == "input" and found.get("name"):
+            self.values[found["name"]] = found.get("value") or ""
+
+
+class Browser:
+    """A cookie jar and the requests the scenarios need to set themselves up."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def inputs(self, path: str) -> dict[str, str]:
+        """GET ``path`` and return its form's inputs (CSRF token, signed fields)."""
+        with self.opener.open(self.base + path, timeout=10) as response:
+            parser = Inputs()
+            parser.feed(response.read().decode())
+        return parser.values
+
+    def post(self, path: str, form: str, headers: dict | None = None) -> tuple[int, str]:
+        """POST an urlencoded ``form``; return the final status and page."""
+        request = urllib.request.Request(
+            self.base + path, form.encode(), headers or {}, method="POST"
+        )
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def cookie(self) -> str:
+        """The session cookie as ``ab -C`` takes it."""
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+def prepare_consult(scenario: Scenario, server: Server) -> None:
+    """A session, its CSRF token and a signed fill time; submissions as the dialog sends them."""
+    browser = Browser(server.url)
+    form = browser.inputs("/consult")
+    form.update(
+        name="张伟", phone="13812345678", email="zhang.wei@example.cn", company="示例贸易有限公司",
+        category=CATEGORIES[0], content="请问出口原产地证书如何在线申请,需要准备哪些材料?",
+        website="",
+    )  # fmt: skip
+    scenario.path = "/consult"
+    scenario.form = urlencode(form)
+    scenario.cookie = browser.cookie()
+    scenario.headers = ["HX-Request: true"]  # the widget's dialog posts with htmx: 200, no redirect
+    status, page = browser.post("/consult", scenario.form, {"HX-Request": "true"})
+    if status != 200 or "回执" not in page:
+        scenario.missing = f"not available: a test submission answered {status}"
+
+
+def measure(
+    scenario: Scenario, app: Server, hello: Server, engine: sa.Engine, requests: int
+) -> Result:
+    """Warm up, run the hello baseline, then the scenario; check its counter."""
+    result = Result(scenario.key, scenario.label)
+    if scenario.missing:
+        result.note = scenario.missing
+        return result
+    url = app.url + scenario.path
+    warmup = max(CONCURRENCY, requests // 20)
+    ab(hello.url + "/", warmup)
+    result.baseline = ab(hello.url + "/", requests)
+    sending = (scenario.form, scenario.cookie, scenario.headers)
+    ab(url, warmup, *sending)
+    before = read(engine, scenario.counter)
+    result.app = ab(url, requests, *sending)
+    result.ratio = round(result.app.rps / result.baseline.rps, 3)
+    if scenario.counter is not None:
+        result.counted = read(engine, scenario.counter) - before
+        result.check = "PASS" if result.counted == result.app.ok else "FAIL"
+    if result.app.ok < result.app.sent:
+        result.note = f"{result.app.sent - result.app.ok} of {result.app.sent} not 2xx"
+    return result
+
+
+def read(engine: sa.Engine, query: sa.Select | None) -> int:
+    if query is None:
+        return 0
+    with engine.connect() as connection:
+        return connection.scalar(query)
+
+
+def evaluate(run: Run) -> list[dict]:
+    """The issue's targets, met or not, from this run's figures."""
+    by_key = {r.key: r for r in run.results if r.app}
+    targets = []
+
+    def target(name: str, value: str, met: bool | None) -> None:
+        targets.append({"target": name, "measured": value, "met": met})
+
+    if article := by_key.get("article"):
+        target(
+            f"article ≥ {TARGETS['article_ratio']}× hello req/s",
+            f"{article.ratio:.2f}×", article.ratio >= TARGETS["article_ratio"],
+        )  # fmt: skip
+        target(
+            f"article p99 < {TARGETS['article_p99_ms']:.0f} ms",
+            f"{article.app.p99_ms:.1f} ms", article.app.p99_ms < TARGETS["article_p99_ms"],
+        )  # fmt: skip
+    first, deep = by_key.get("section-1"), by_key.get("section-200")
+    if first and deep:
+        share = deep.app.rps / first.app.rps
+        target(
+            f"{deep.label} within {TARGETS['deep_page_within']:.0%} of page 1 req/s",
+            f"{share:.0%} of page 1", share >= 1 - TARGETS["deep_page_within"],
+        )  # fmt: skip
+    if consult := by_key.get("consult"):
+        target(
+            f"consultation ≥ {TARGETS['consult_rps']:.0f}/s, none lost",
+            f"{consult.app.rps:.0f}/s, check {consult.check}",
+            consult.app.rps >= TARGETS["consult_rps"] and consult.check == "PASS",
+        )  # fmt: skip
+    else:
+        target(f"consultation ≥ {TARGETS['consult_rps']:.0f}/s, none lost", "not available", None)
+    if rss := run.memory_mb.get("app"):
+        target(
+            f"memory per worker < {TARGETS['worker_rss_mb']:.0f} MB",
+            f"max {max(rss):.1f} MB", max(rss) < TARGETS["worker_rss_mb"],
+        )  # fmt: skip
+    return targets
+
+
+def print_run(run: Run) -> None:
+    """The table of one database's run, its memory and its targets."""
+    head = f"{'scenario':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'hello/s':>9}{'ratio':>7}"
+    print(f"\n== {run.database}: {run.dataset['articles']:,} articles, "
+          f"{run.dataset['messages']:,} messages, {CONCURRENCY} connections, "
+          f"{WORKERS} gunicorn workers ==")  # fmt: skip
+    print(head + "  check")
+    for r in run.results:
+        if r.app is None:
+            print(f"{r.label:<26}{r.note}")
+            continue
+        check = f"{r.check}: +{r.counted} for {r.app.ok} ok" if r.check else ""
+        print(
+            f"{r.label:<26}{r.app.rps:>9.0f}{r.app.p50_ms:>9.1f}{r.app.p99_ms:>9.1f}"
+            f"{r.baseline.rps:>9.0f}{r.ratio:>6.2f}×  {check}" + (f"  ({r.note})" if r.note else "")
+        )
+    for name, sizes in run.memory_mb.items():
+        print(f"memory per worker, {name}: " + ", ".join(f"{s:.1f} MB" for s in sizes))
+    for t in run.targets:
+        verdict = {True: "met", False: "NOT MET", None: "not measured"}[t["met"]]
+        print(f"target {t['target']}: {t['measured']} → {verdict}")
+
+
+def database_runs(tmp: Path) -> list[tuple[str, str]]:
+    """SQLite in ``tmp``; and DATABASE_URL, emptied, when it is set."""
+    runs = [("sqlite", f"sqlite:///{tmp / 'bench.db'}")]
+    if url := os.environ.get("DATABASE_URL"):
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+        runs.append((engine.dialect.name, url))
+    return runs
+
+
+def bench_database(
+    name: str, url: str, hello: Server, size: str, requests: int, only: str | None
+) -> Run:
+    """Prepare one database, serve the app on it and run every scenario."""
+    articles, messages, _ = SIZES[size]
+    env = {**os.environ, **APP_CONFIG, "DATABASE_URL": url}
+    flask_command("init-db", env=env)
+    started = time.monotonic()
+    filled = fill(url, articles, messages)
+    print(f"[{name}] data set written in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    run = Run(name, asdict(filled))
+    engine = sa.create_engine(url)
+    try:
+        with gunicorn("wsgi:app", env) as app:
+            for scenario in scenarios(app, env, filled):
+                if only and scenario.key != only:
+                    continue
+                print(f"[{name}] {scenario.label}…", file=sys.stderr)
+                run.results.append(measure(scenario, app, hello, engine, requests))
+            run.memory_mb = {"app": app.worker_rss_mb(), "hello": hello.worker_rss_mb()}
+    finally:
+        engine.dispose()
+    run.targets = evaluate(run)
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny data set, few requests")
+    parser.add_argument("--requests", type=int, help="requests per scenario and baseline")
+    parser.add_argument("--only", metavar="SCENARIO", help="article, section-1, section-200, "
+                        "home, poll, consult or admin")  # fmt: skip
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results",
+                        help="folder for the JSON results")  # fmt: skip
+    args = parser.parse_args(argv)
+    if not shutil.which("ab"):
+        print("ab (ApacheBench) is missing: apt-get install apache2-utils", file=sys.stderr)
+        return 2
+    size = "smoke" if args.smoke else "full"
+    requests = args.requests or SIZES[size][2]
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, ExitStack() as stack:
+        hello = stack.enter_context(gunicorn("bench.hello:app", dict(os.environ)))
+        for name, url in database_runs(Path(tmp)):
+            run = bench_database(name, url, hello, size, requests, args.only)
+            print_run(run)
+            runs.append(run)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    args.results.mkdir(parents=True, exist_ok=True)
+    report = args.results / f"{stamp}.json"
+    report.write_text(
+        json.dumps(
+            {
+                "started": stamp,
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "size": size,
+                "requests_per_scenario": requests,
+                "concurrency": CONCURRENCY,
+                "workers": WORKERS,
+                "runs": [asdict(run) for run in runs],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+    print(f"\nresults: {report}")
+    failed = [r.label for run in runs for r in run.results if r.check == "FAIL"]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
