@@ -30,6 +30,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         HSTS_SECONDS=31536000,
         TRUST_PROXY=0,  # how many reverse proxies set X-Forwarded-*; 0 trusts none
         MAX_CONTENT_LENGTH=64 * 1024,
+        CONSULT_MIN_FILL_SECONDS=3,  # a consultation sent faster than this is filed as spam
+        CONSULT_RATE_LIMIT="5 per 10 minutes",  # valid consultations per client IP
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
@@ -54,11 +56,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     compress.init_app(app)
 
     from app import assets, cli, errors, security, templating
+    from app.consult.routes import bp as consult_bp
     from app.ops.routes import bp as ops_bp
     from app.public.routes import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(consult_bp)
     assets.init_app(app)
     cli.init_app(app)
     errors.init_app(app)
