@@ -65,13 +65,22 @@ def normalise_phone(raw: str) -> str | None:
     return None
 
 
-def has_control_characters(text: str, allowed: str = "") -> bool:
-    """True when ``text`` holds control, separator or bidi characters not in ``allowed``."""
-    return any(
-        ch not in allowed
-        and (unicodedata.category(ch) in {"Cc", "Cs", "Zl", "Zp"} or ch in BIDI_CONTROLS)
-        for ch in text
-    )
+def has_control_characters(text: str, multi_line: bool = False) -> bool:
+    """True when ``text`` holds characters that have no place in it.
+
+    Control characters never do (a database may even refuse NUL). A one-line field also
+    refuses line and paragraph separators and the bidi controls that could make a name
+    display as something else; multi-line text keeps line breaks, tabs and bidi marks,
+    which right-to-left writing needs, and is shown isolated.
+    """
+    for ch in text:
+        category = unicodedata.category(ch)
+        if multi_line:
+            if category in {"Cc", "Cs"} and ch not in "\n\t":
+                return True
+        elif category in {"Cc", "Cs", "Zl", "Zp"} or ch in BIDI_CONTROLS:
+            return True
+    return False
 
 
 def single_line(form, field) -> None:
@@ -82,7 +91,7 @@ def single_line(form, field) -> None:
 
 def multi_line(form, field) -> None:
     """Refuse control characters other than line breaks and tabs."""
-    if field.data and has_control_characters(field.data, allowed="\n\t"):
+    if field.data and has_control_characters(field.data, multi_line=True):
         raise ValidationError(f"{field.label.text}包含无法识别的控制字符,请删除后重试")
 
 
