@@ -34,6 +34,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         CONSULT_RATE_LIMIT="5 per 10 minutes",  # valid consultations per client IP
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,  # FLASK_SESSION_COOKIE_SECURE=true when served over HTTPS
+        PERMANENT_SESSION_LIFETIME=2 * 3600,  # an admin session ends after 2 idle hours
+        WTF_CSRF_TIME_LIMIT=None,  # CSRF tokens live as long as the session that holds them
+        LOGIN_FAILURE_LIMIT="10 per 15 minutes",  # failed sign-ins per account and per IP
+        ADMIN_POLL_SECONDS=15,  # how often the admin header refreshes its 待处理/已超时 counts
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -55,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     compress.init_app(app)
 
-    from app import assets, cli, errors, security, templating
+    from app import admin, assets, cli, errors, security, templating
     from app.consult.routes import bp as consult_bp
     from app.ops.routes import bp as ops_bp
     from app.public.routes import bp as public_bp
@@ -63,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(consult_bp)
+    admin.init_app(app)
     assets.init_app(app)
     cli.init_app(app)
     errors.init_app(app)

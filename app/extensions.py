@@ -4,6 +4,7 @@ import sqlite3
 
 import sqlalchemy as sa
 from flask_compress import Compress
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -21,6 +22,7 @@ csrf = CSRFProtect()
 htmx = Htmx()
 compress = Compress()
 migrate = Migrate()
+login_manager = LoginManager()
 
 
 @sa.event.listens_for(Engine, "connect")

@@ -18,6 +18,8 @@ CSP = "; ".join(
     ]
 )
 
+ADMIN_ROOT = "/admin"
+
 
 def init_app(app: Flask) -> None:
     """Add the headers after every request, and HSTS when served over HTTPS."""
@@ -30,6 +32,8 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.path == ADMIN_ROOT or request.path.startswith(ADMIN_ROOT + "/"):
+            headers["Cache-Control"] = "no-store"  # staff pages stay out of every cache
         if request.is_secure and app.config["HSTS_SECONDS"]:
             headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
         return response

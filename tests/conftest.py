@@ -90,3 +90,72 @@ def make_article(app):
 def database_url(tmp_path):
     """An empty database for a live server: a fresh SQLite file, or DATABASE_URL emptied."""
     return empty_database(f"sqlite:///{tmp_path / 'live.db'}")
+
+
+STAFF_PASSWORD = "correct-horse-battery"
+
+
+class AuthActions:
+    """Sign the test client in and out as staff (after flaskr's ``AuthActions``)."""
+
+    def __init__(self, app, client):
+        self._app, self._client = app, client
+
+    def create(self, username="boss", password=STAFF_PASSWORD):
+        """Create a staff account unless it exists; return its id."""
+        from app.models.accounts import User, find_user
+
+        with self._app.app_context():
+            user = find_user(username)
+            if user is None:
+                user = User(username=username)
+                user.set_password(password)
+                db.session.add(user)
+                db.session.commit()
+            return user.id
+
+    def login(self, username="boss", password=STAFF_PASSWORD, next=None, **kwargs):
+        """Post the login form (creating the account first); return the response."""
+        self.create(username, password)
+        query = {"next": next} if next else {}
+        data = {"username": username, "password": password}
+        return self._client.post("/admin/login", query_string=query, data=data, **kwargs)
+
+    def logout(self):
+        return self._client.post("/admin/logout")
+
+
+@pytest.fixture
+def auth(app, client, monkeypatch):
+    """Staff sign-in for ``client``; argon2id made cheap so each test does not spend 0.1 s."""
+    from argon2 import PasswordHasher
+
+    from app.models import accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(accounts, "hasher", cheap)
+    return AuthActions(app, client)
+
+
+@pytest.fixture
+def make_message(app):
+    """Create a consultation message (待处理 unless told otherwise); return its id."""
+    from app.models import Message
+
+    counter = itertools.count(1)
+
+    def make(**fields):
+        n = next(counter)
+        defaults = {
+            "name": f"访客{n}",
+            "phone": f"1380000{n:04d}",
+            "category": "贸易指南",
+            "content": f"咨询内容{n}",
+        }
+        with app.app_context():
+            message = Message(**{**defaults, **fields})
+            db.session.add(message)
+            db.session.commit()
+            return message.id
+
+    return make

@@ -1,10 +1,14 @@
 """Database models and the plain functions that work on them."""
 
+from app.models.accounts import User
+from app.models.audit import AuditAction, AuditEvent
 from app.models.consult import CATEGORIES, Message, MessageStatus
 from app.models.content import Article, ArticleStatus, Section
 from app.ratelimit import RateLimitHit
 
 __all__ = [
+    "AuditAction",
+    "AuditEvent",
     "CATEGORIES",
     "Article",
     "ArticleStatus",
@@ -12,4 +16,5 @@ __all__ = [
     "MessageStatus",
     "RateLimitHit",
     "Section",
+    "User",
 ]

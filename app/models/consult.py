@@ -5,12 +5,16 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import enum_type, utcnow
+
+if TYPE_CHECKING:
+    from app.models.accounts import User
 
 # Receipt numbers avoid letters and digits that read alike (0/O, 1/I/L).
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -64,7 +68,11 @@ class Message(db.Model):
     # Why a message was filed as spam: "honeypot", "too-fast" (bots) or "staff".
     spam_reason: Mapped[str] = mapped_column(sa.String(20), default="")
     reply: Mapped[str] = mapped_column(sa.Text, default="")
-    replied_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]  # the first answer: what the 24-hour promise measures
+    replied_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    replied_by: Mapped[User | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ip: Mapped[str] = mapped_column(sa.String(45), default="")
     user_agent: Mapped[str] = mapped_column(sa.String(500), default="")

@@ -1,0 +1,115 @@
+"""Forms of the admin area: sign-in, reply, the inbox filters and the report period."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import Form, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields import DateField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from app.admin.inbox import InboxFilter
+from app.admin.report import Period, default_period
+from app.models.consult import CATEGORIES, MessageStatus
+
+REPLY_MAX_LENGTH = 5000
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        "用户名",
+        validators=[InputRequired("请输入用户名。"), Length(max=50, message="用户名过长。")],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        "密码",
+        validators=[InputRequired("请输入密码。"), Length(max=1024, message="密码过长。")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField("登录")
+
+
+class ReplyForm(FlaskForm):
+    reply = TextAreaField(
+        "答复内容",
+        validators=[
+            InputRequired("请填写答复内容。"),
+            Length(max=REPLY_MAX_LENGTH, message=f"答复内容不能超过 {REPLY_MAX_LENGTH} 字。"),
+        ],
+        render_kw={"rows": 6},
+    )
+    submit = SubmitField("发送答复")
+
+    def validate_reply(self, field) -> None:
+        if not field.data.strip():
+            raise ValidationError("请填写答复内容。")
+
+
+class ConfirmForm(FlaskForm):
+    """Nothing but the CSRF token: for buttons that change something (status, delete, 退出)."""
+
+
+class InboxFilterForm(Form):
+    """The inbox filters, read from the query string so a filtered inbox can be bookmarked."""
+
+    q = StringField("搜索", validators=[Optional(), Length(max=100)])
+    status = SelectField(
+        "状态",
+        choices=[
+            SelectChoice("", "全部(不含垃圾)"),
+            *(SelectChoice(s.value, s.label) for s in MessageStatus),
+        ],
+        default="",
+    )
+    category = SelectField(
+        "类别",
+        choices=[SelectChoice("", "全部类别"), *(SelectChoice(c, c) for c in CATEGORIES)],
+        default="",
+    )
+
+    def selected(self) -> InboxFilter:
+        """The valid part of the filters; a value that is not offered counts as none."""
+        self.validate()
+        for field in (self.status, self.category):
+            if field.errors:
+                field.data, field.errors = "", []
+        return InboxFilter(
+            status=MessageStatus(self.status.data) if self.status.data else None,
+            category=self.category.data or "",
+            q=(self.q.data or "").strip()[:100],
+        )
+
+    def args(self) -> dict[str, str]:
+        """The filters as query-string arguments, empty ones left out."""
+        chosen = self.selected()
+        values = {
+            "status": chosen.status.value if chosen.status else "",
+            "category": chosen.category,
+            "q": chosen.q,
+        }
+        return {key: value for key, value in values.items() if value}
+
+
+class PeriodForm(Form):
+    """The period of the promise report, in Beijing dates; the last 30 days by default."""
+
+    start = DateField("开始日期", validators=[Optional()], format="%Y-%m-%d")
+    end = DateField("结束日期", validators=[Optional()], format="%Y-%m-%d")
+
+    def period(self, now: datetime) -> Period:
+        """The chosen period, or the default where a date is missing or invalid."""
+        fallback = default_period(now)
+        if not self.validate():
+            for field in (self.start, self.end):
+                if field.errors:
+                    field.errors = ["请输入有效日期,格式为 年-月-日。"]
+            return fallback
+        start: date = self.start.data or fallback.start
+        end: date = self.end.data or fallback.end
+        if start > end:
+            self.end.errors = ["结束日期不能早于开始日期。"]
+            return fallback
+        self.start.data, self.end.data = start, end
+        return Period(start, end)

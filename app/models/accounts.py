@@ -1,0 +1,115 @@
+"""Staff accounts (负责人): argon2id password hashes and timing-safe sign-in."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from functools import cache
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import utcnow
+
+# argon2-cffi's defaults are RFC 9106's low-memory profile: argon2id, 64 MiB, t=3, p=4.
+hasher = PasswordHasher()
+
+USERNAME_PATTERN = re.compile(r"^[\w.\-]{2,50}$")
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 1024
+
+
+def new_session_token() -> str:
+    """A random token naming the user in sessions; a new one signs out every session."""
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # What the session cookie holds instead of the id, so a new password ends old sessions.
+    session_token: Mapped[str] = mapped_column(
+        sa.String(64), unique=True, default=new_session_token
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def set_password(self, password: str) -> None:
+        """Store an argon2id hash of ``password`` and end the sessions opened before."""
+        self.password_hash = hasher.hash(password)
+        self.session_token = new_session_token()
+
+    def check_password(self, password: str) -> bool:
+        """Tell whether ``password`` matches; upgrade the hash when the parameters changed."""
+        if not _verify(self.password_hash, password):
+            return False
+        if hasher.check_needs_rehash(self.password_hash):
+            self.password_hash = hasher.hash(password)
+        return True
+
+
+def normalize_username(username: str) -> str:
+    """Usernames are compared without surrounding spaces and without case."""
+    return username.strip().lower()
+
+
+def username_problem(username: str) -> str | None:
+    """Why ``username`` cannot name an account, or None when it can."""
+    if not USERNAME_PATTERN.match(normalize_username(username)):
+        return "用户名须为 2–50 个字母、数字、下划线、点或连字符。"
+    return None
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` is too weak to use, or None when it will do."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"密码至少需要 {PASSWORD_MIN_LENGTH} 个字符。"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"密码不能超过 {PASSWORD_MAX_LENGTH} 个字符。"
+    return None
+
+
+def find_user(username: str) -> User | None:
+    """The account called ``username`` (any case), or None."""
+    return db.session.scalar(sa.select(User).where(User.username == normalize_username(username)))
+
+
+def user_by_session_token(token: str) -> User | None:
+    """The account a session cookie names, or None once its password has changed."""
+    return db.session.scalar(sa.select(User).where(User.session_token == token))
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the account when the credentials match, else None.
+
+    An unknown username still costs one hash verification, so the response time does
+    not tell which accounts exist.
+    """
+    user = find_user(username)
+    if user is None:
+        _verify(_dummy_hash(), password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@cache
+def _dummy_hash() -> str:
+    return hasher.hash(secrets.token_hex(16))

@@ -1,0 +1,36 @@
+// The admin area's enhancements on top of htmx and site.js (which pauses [data-poll]
+// polling in hidden tabs). No inline scripts: the CSP forbids them.
+(function () {
+  "use strict";
+
+  // htmx leaves the page as it was when a request fails; say so instead of staying silent.
+  function showAlert(text) {
+    var alert = document.getElementById("admin-alert");
+    if (alert) {
+      alert.textContent = text;
+      alert.hidden = false;
+    }
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    showAlert("操作未完成(错误 " + event.detail.xhr.status + "),请刷新页面后重试。");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showAlert("无法连接服务器,请检查网络后重试。");
+  });
+
+  // After an in-place update, move focus to what changed so keyboard and screen-reader
+  // users are not left on a button that no longer exists.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.elt;
+    if (!target || target.matches("[data-poll]")) {
+      return;
+    }
+    var alert = document.getElementById("admin-alert");
+    if (alert) { alert.hidden = true; }
+    var focus = target.querySelector("[data-autofocus], .notice, .field--error textarea, .field--error input");
+    if (focus) {
+      if (!focus.matches("input, textarea, [tabindex]")) { focus.setAttribute("tabindex", "-1"); }
+      focus.focus();
+    }
+  });
+})();
