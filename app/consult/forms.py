@@ -25,8 +25,7 @@ EMAIL_MAX = 254
 CONTENT_MIN = 10
 CONTENT_MAX = 2000
 
-PHONE_HELP = "请填写手机号码或带区号的固定电话,如 13812345678 或 010-62345678"
-PHONE_ERROR = "联系电话格式不正确。" + PHONE_HELP + ",分机号请用“转”分隔"
+PHONE_ERROR = "联系电话格式不正确,请填写手机号码或带区号的固定电话,如 13812345678 或 010-62345678"
 
 # Digits and plus signs typed with a Chinese input method, and what may separate groups.
 _FULLWIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")

@@ -16,6 +16,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 POLL_SECONDS = 1
+CONSULT_MIN_FILL_SECONDS = 1
 
 
 def pytest_collection_modifyitems(items):
@@ -48,7 +49,13 @@ def site_db(tmp_path_factory):
 @pytest.fixture(scope="session")
 def live_site(site_db):
     """The portal with its demo content, polling view counts every second."""
-    with live_server(site_db, workers=2, VIEW_POLL_SECONDS=POLL_SECONDS) as server:
+    with live_server(
+        site_db,
+        workers=2,
+        VIEW_POLL_SECONDS=POLL_SECONDS,
+        CONSULT_MIN_FILL_SECONDS=CONSULT_MIN_FILL_SECONDS,
+        CONSULT_RATE_LIMIT="100 per minute",  # every consultation test posts from 127.0.0.1
+    ) as server:
         yield server
 
 
