@@ -73,20 +73,35 @@ class Server:
     url: str
     pid: int
 
-    def worker_rss_mb(self) -> list[float]:
-        """Resident memory of each worker process, in MB, read from /proc."""
-        sizes = []
+    def workers(self) -> dict[Path, list[str]]:
+        """The worker processes' /proc folders and the fields of their stat files."""
+        found = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
-                if int(fields[1]) != self.pid:  # field 4 of stat, the parent pid
-                    continue
-                status = (stat.parent / "status").read_text()
-            except (OSError, IndexError):
+            except OSError:  # the process is gone
                 continue
+            if int(fields[1]) == self.pid:  # the 4th field of stat: the parent's pid
+                found[stat.parent] = fields
+        return found
+
+    def worker_rss_mb(self) -> list[float]:
+        """Resident memory of each worker process, in MB."""
+        sizes = []
+        for folder in self.workers():
+            status = (folder / "status").read_text()
             kb = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
             sizes.append(round(kb / 1024, 1))
         return sorted(sizes)
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the workers have used so far.
+
+        CPU per request hardly changes when other programs compete for the cores, unlike
+        requests per second, so it is the steadier figure on a shared machine.
+        """
+        ticks = sum(int(f[11]) + int(f[12]) for f in self.workers().values())  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -116,6 +131,7 @@ class Load:
     rps: float
     p50_ms: float
     p99_ms: float
+    cpu_ms: float = 0.0  # worker CPU time per request
 
 
 def ab(
@@ -143,7 +159,7 @@ def ab(
     failed = number("Failed requests") + number("Non-2xx responses")
     return Load(
         sent=requests,
-        ok=int(number("Complete requests") - failed),
+        ok=max(0, int(number("Complete requests") - failed)),
         rps=number("Requests per second"),
         p50_ms=float(rows["50"]),
         p99_ms=float(rows["99"]),
@@ -171,6 +187,7 @@ class Result:
     app: Load | None = None
     baseline: Load | None = None
     ratio: float | None = None
+    cpu_ratio: float | None = None  # hello's CPU per request over the scenario's
     check: str = ""  # PASS, FAIL or "" when nothing is counted
     counted: int | None = None
     note: str = ""
@@ -214,10 +231,11 @@ def scenarios(server: Server, env: dict, filled: Filled) -> list[Scenario]:
         prepare_consult(consult, server)
     else:
         consult.missing = "not available: app/consult/routes.py does not exist yet"
-    admin = Scenario(
-        "admin", "admin inbox, filtered",
-        missing="not available: app/admin/routes.py does not exist yet",
-    )  # fmt: skip
+    admin = Scenario("admin", "admin inbox, filtered")
+    if feature_ready("admin"):
+        prepare_admin(admin, server, env)
+    else:
+        admin.missing = "not available: app/admin/routes.py does not exist yet"
     return [*found, consult, admin]
 
 
@@ -283,6 +301,25 @@ def prepare_consult(scenario: Scenario, server: Server) -> None:
         scenario.missing = f"not available: a test submission answered {status}"
 
 
+def prepare_admin(scenario: Scenario, server: Server, env: dict) -> None:
+    """An account made with ``create-admin``, signed in; its inbox filtered as staff use it."""
+    flask_command("create-admin", ADMIN_NAME, "--password", ADMIN_PASSWORD, env=env)
+    browser = Browser(server.url)
+    form = browser.inputs("/admin/login")
+    form.update(username=ADMIN_NAME, password=ADMIN_PASSWORD)
+    browser.post("/admin/login", urlencode(form))
+    scenario.path = "/admin/messages?" + urlencode({"status": "pending", "category": CATEGORIES[0]})
+    scenario.cookie = browser.cookie()
+    try:
+        with browser.opener.open(server.url + scenario.path, timeout=10) as response:
+            signed_in = "/admin/login" not in response.url
+    except urllib.error.HTTPError as error:
+        signed_in = False
+        scenario.missing = f"not available: the inbox answered {error.code}"
+    if not signed_in and not scenario.missing:
+        scenario.missing = "not available: signing in with the created account failed"
+
+
 def measure(
     scenario: Scenario, app: Server, hello: Server, engine: sa.Engine, requests: int
 ) -> Result:
@@ -294,18 +331,27 @@ def measure(
     url = app.url + scenario.path
     warmup = max(CONCURRENCY, requests // 20)
     ab(hello.url + "/", warmup)
-    result.baseline = ab(hello.url + "/", requests)
+    result.baseline = timed_ab(hello, hello.url + "/", requests)
     sending = (scenario.form, scenario.cookie, scenario.headers)
     ab(url, warmup, *sending)
     before = read(engine, scenario.counter)
-    result.app = ab(url, requests, *sending)
+    result.app = timed_ab(app, url, requests, *sending)
     result.ratio = round(result.app.rps / result.baseline.rps, 3)
+    result.cpu_ratio = round(result.baseline.cpu_ms / result.app.cpu_ms, 3)
     if scenario.counter is not None:
         result.counted = read(engine, scenario.counter) - before
         result.check = "PASS" if result.counted == result.app.ok else "FAIL"
     if result.app.ok < result.app.sent:
         result.note = f"{result.app.sent - result.app.ok} of {result.app.sent} not 2xx"
     return result
+
+
+def timed_ab(server: Server, url: str, requests: int, *sending) -> Load:
+    """``ab`` with the CPU time the server's workers spent on each request."""
+    started = server.cpu_seconds()
+    load = ab(url, requests, *sending)
+    load.cpu_ms = round((server.cpu_seconds() - started) * 1000 / requests, 3)
+    return load
 
 
 def read(engine: sa.Engine, query: sa.Select | None) -> int:
@@ -357,7 +403,10 @@ def evaluate(run: Run) -> list[dict]:
 
 def print_run(run: Run) -> None:
     """The table of one database's run, its memory and its targets."""
-    head = f"{'scenario':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'hello/s':>9}{'ratio':>7}"
+    head = (
+        f"{'scenario':<26}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'hello/s':>8}{'ratio':>7}"
+        f"{'cpu ms':>8}{'hello':>7}{'ratio':>7}"
+    )
     print(f"\n== {run.database}: {run.dataset['articles']:,} articles, "
           f"{run.dataset['messages']:,} messages, {CONCURRENCY} connections, "
           f"{WORKERS} gunicorn workers ==")  # fmt: skip
@@ -368,9 +417,11 @@ def print_run(run: Run) -> None:
             continue
         check = f"{r.check}: +{r.counted} for {r.app.ok} ok" if r.check else ""
         print(
-            f"{r.label:<26}{r.app.rps:>9.0f}{r.app.p50_ms:>9.1f}{r.app.p99_ms:>9.1f}"
-            f"{r.baseline.rps:>9.0f}{r.ratio:>6.2f}×  {check}" + (f"  ({r.note})" if r.note else "")
+            f"{r.label:<26}{r.app.rps:>8.0f}{r.app.p50_ms:>8.1f}{r.app.p99_ms:>8.1f}"
+            f"{r.baseline.rps:>8.0f}{r.ratio:>6.2f}×{r.app.cpu_ms:>8.2f}{r.baseline.cpu_ms:>7.2f}"
+            f"{r.cpu_ratio:>6.2f}×  {check}" + (f"  ({r.note})" if r.note else "")
         )
+    print("(cpu ms: CPU time of the gunicorn workers per request, the scenario's and hello's)")
     for name, sizes in run.memory_mb.items():
         print(f"memory per worker, {name}: " + ", ".join(f"{s:.1f} MB" for s in sizes))
     for t in run.targets:
@@ -435,7 +486,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, ExitStack() as stack:
         hello = stack.enter_context(gunicorn("bench.hello:app", dict(os.environ)))
         for name, url in database_runs(Path(tmp)):
-            run = bench_database(name, url, hello, size, requests, args.only)
+            try:
+                run = bench_database(name, url, hello, size, requests, args.only)
+            except subprocess.CalledProcessError as error:
+                print(
+                    f"{' '.join(error.cmd)} failed:\n{error.stdout}{error.stderr}", file=sys.stderr
+                )
+                return 2
             print_run(run)
             runs.append(run)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
