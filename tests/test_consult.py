@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app import create_app
 from app.consult.forms import normalise_phone
 from app.extensions import db
 from app.models import Message, MessageStatus
@@ -144,6 +145,28 @@ def test_valid_submission_from_the_dialog_is_stored_and_confirmed(client, consul
     assert message.ip == "127.0.0.1"
     assert message.user_agent == "Mozilla/5.0 测试"
     assert before <= message.created_at <= utcnow()
+
+
+def test_the_client_ip_comes_from_a_proxy_header_only_when_the_proxy_is_trusted(
+    client, consult_app
+):
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    client.post("/consult", data=valid(client), headers=forwarded)
+    trusted = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": consult_app.config["SECRET_KEY"],
+            "SQLALCHEMY_DATABASE_URI": consult_app.config["SQLALCHEMY_DATABASE_URI"],
+            "WTF_CSRF_ENABLED": False,
+            "CONSULT_MIN_FILL_SECONDS": 0,
+            "TRUST_PROXY": 1,
+        }
+    )
+    behind_proxy = trusted.test_client()
+    behind_proxy.post("/consult", data=valid(behind_proxy), headers=forwarded)
+    with trusted.app_context():
+        db.engine.dispose()
+    assert [message.ip for message in stored(consult_app)] == ["127.0.0.1", "203.0.113.7"]
 
 
 def test_optional_fields_may_stay_empty(client, consult_app):
