@@ -159,3 +159,26 @@ def make_message(app):
             return message.id
 
     return make
+
+
+@pytest.fixture
+def staff_app(tmp_path, auth):
+    """Build another app with ``config`` over the test defaults, holding staff account ``boss``."""
+    made = itertools.count(1)
+
+    def make(**config):
+        other = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test-secret",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / f'other{next(made)}.db'}",
+                "WTF_CSRF_ENABLED": False,
+                **config,
+            }
+        )
+        with other.app_context():
+            init_db()
+        AuthActions(other, other.test_client()).create()
+        return other
+
+    return make

@@ -279,18 +279,8 @@ def test_session_cookie_lasts_the_idle_timeout_and_polls_do_not_extend_it(client
     assert "Set-Cookie" not in poll.headers
 
 
-def test_an_idle_session_expires(tmp_path, auth):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'idle.db'}",
-            "WTF_CSRF_ENABLED": False,
-            "PERMANENT_SESSION_LIFETIME": 1,
-        }
-    )
-    with app.app_context():
-        db.create_all()
+def test_an_idle_session_expires(staff_app, auth):
+    app = staff_app(PERMANENT_SESSION_LIFETIME=1)
     client = app.test_client()
     type(auth)(app, client).login()
     assert client.get("/admin/messages").status_code == 200
@@ -299,20 +289,9 @@ def test_an_idle_session_expires(tmp_path, auth):
 
 
 @pytest.fixture
-def csrf_client(tmp_path, auth):
+def csrf_client(staff_app):
     """A client of an app that checks CSRF tokens, with staff account ``boss``."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'csrf.db'}",
-        }
-    )
-    with app.app_context():
-        db.create_all()
-    client = app.test_client()
-    type(auth)(app, client).create()
-    return client
+    return staff_app(WTF_CSRF_ENABLED=True).test_client()
 
 
 def page_token(html: str) -> str:

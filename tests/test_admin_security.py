@@ -3,8 +3,8 @@
 import pytest
 
 from app import create_app
-from app.extensions import db
 from app.security import CSP
+from tests.conftest import STAFF_PASSWORD
 
 HTMX = {"HX-Request": "true"}
 EXPECTED_CSP = (
@@ -97,25 +97,14 @@ def test_session_cookie_is_httponly_and_lax_but_not_secure_by_default(auth):
     assert "Strict-Transport-Security" not in response.headers
 
 
-def test_https_deployment_gets_secure_cookies_and_hsts(tmp_path, auth):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'https.db'}",
-            "WTF_CSRF_ENABLED": False,
-            "SESSION_COOKIE_SECURE": True,
-        }
-    )
-    with app.app_context():
-        db.create_all()
-    client = app.test_client()
-    type(auth)(app, client).create()
+def test_https_deployment_gets_secure_cookies_and_hsts(staff_app):
+    client = staff_app(SESSION_COOKIE_SECURE=True).test_client()
     response = client.post(
         "/admin/login",
-        data={"username": "boss", "password": "correct-horse-battery"},
+        data={"username": "boss", "password": STAFF_PASSWORD},
         base_url="https://localhost",
     )
+    assert response.status_code == 303
     assert "Secure" in response.headers["Set-Cookie"]
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
 
