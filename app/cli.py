@@ -6,6 +6,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_migrate import upgrade
 
 from app.extensions import db
 from app.models import Article, ArticleStatus, Section
@@ -14,8 +15,8 @@ from app.models.content import ensure_sections
 
 
 def init_db() -> None:
-    """Create the tables that are missing and the three sections."""
-    db.create_all()
+    """Bring the schema up to date with the migrations, then create the three sections."""
+    upgrade()
     ensure_sections()
 
 
@@ -53,7 +54,7 @@ def seed_demo() -> int:
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create the database tables and the standard sections (safe to repeat)."""
+    """Apply pending migrations and create the standard sections (safe to repeat)."""
     init_db()
     click.echo("数据库已就绪。")
 

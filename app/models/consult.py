@@ -61,9 +61,7 @@ class Message(db.Model):
     category: Mapped[str] = mapped_column(sa.String(20))
     content: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[MessageStatus] = mapped_column(
-        enum_type(MessageStatus),
-        default=MessageStatus.PENDING,
-        index=True,
+        enum_type(MessageStatus), default=MessageStatus.PENDING
     )
     # Why a message was filed as spam: "honeypot", "too-fast" (bots) or "staff".
     spam_reason: Mapped[str] = mapped_column(sa.String(20), default="")
