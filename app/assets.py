@@ -13,17 +13,16 @@ def init_app(app: Flask) -> None:
     if app.config["SEND_FILE_MAX_AGE_DEFAULT"] is None:
         app.config["SEND_FILE_MAX_AGE_DEFAULT"] = ONE_YEAR
     folder = Path(app.static_folder)
-    versions: dict[tuple[str, int], str] = {}
+    versions: dict[str, str] = {}  # hashed once per worker; in debug mode, on every use
 
     @app.url_defaults
     def static_version(endpoint: str, values: dict) -> None:
         if endpoint != "static" or "filename" not in values:
             return
-        path = folder / values["filename"]
-        try:
-            key = (values["filename"], path.stat().st_mtime_ns)
-        except OSError:
-            return
-        if key not in versions:
-            versions[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        values["v"] = versions[key]
+        filename = values["filename"]
+        if filename not in versions or app.debug:
+            try:
+                versions[filename] = hashlib.sha256((folder / filename).read_bytes()).hexdigest()[:12]
+            except OSError:
+                return
+        values["v"] = versions[filename]

@@ -481,16 +481,24 @@ def test_with_csrf_on_a_post_without_token_is_refused_with_400(csrf_app):
     assert stored(csrf_app) == []
 
 
-def test_with_csrf_on_the_page_token_or_the_htmx_header_lets_the_post_through(csrf_app):
+def test_with_csrf_on_the_token_of_the_page_or_of_the_dialog_lets_the_post_through(csrf_app):
     client = csrf_app.test_client()
+    token_field = r'name="csrf_token" type="hidden" value="([^"]+)"'
     page = client.get("/consult").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = re.search(token_field, page).group(1)
     assert client.post("/consult", data=valid(client, csrf_token=token)).status_code == 303
-    home = client.get("/").get_data(as_text=True)
-    header = re.search(r'"X-CSRFToken": "([^"]+)"', home).group(1)
-    response = client.post("/consult", data=valid(client), headers=HTMX | {"X-CSRFToken": header})
+    dialog = client.get("/consult", headers=HTMX).get_data(as_text=True)
+    token = re.search(token_field, dialog).group(1)
+    response = client.post("/consult", data=valid(client, csrf_token=token), headers=HTMX)
     assert CONFIRMATION in response.get_data(as_text=True)
     assert len(stored(csrf_app)) == 2
+
+
+def test_reading_pages_open_no_session(client, make_article):
+    """Public pages carry no CSRF token, so they set no cookie and stay cacheable."""
+    article = make_article()
+    for path in ("/", "/news/", f"/articles/{article}"):
+        assert "Set-Cookie" not in client.get(path).headers, path
 
 
 # Receipt lookup

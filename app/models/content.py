@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import NamedTuple
 
 import nh3
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, validates
 
 from app.extensions import db
 from app.models.base import enum_type, utcnow
@@ -110,23 +111,73 @@ def newest_in_section(section: Section, limit: int) -> list[Article]:
     return list(db.session.scalars(section_listing(section).limit(limit)))
 
 
-def published_article(article_id: int) -> Article | None:
-    """Return the article if it exists and is published, else ``None``."""
-    return db.session.scalar(_published().where(Article.id == article_id))
+# The article page runs these on every request: built once, with bound parameters, because
+# building SQLAlchemy expressions costs more than running them on SQLite.
+_ARTICLES = Article.__table__
+_COUNT_VIEW = (
+    sa.update(_ARTICLES)
+    .where(
+        _ARTICLES.c.id == sa.bindparam("article_id"), _ARTICLES.c.status == ArticleStatus.PUBLISHED
+    )
+    .values(views=_ARTICLES.c.views + 1)
+    .returning(_ARTICLES.c.views)
+)
+_VIEW_COUNT = sa.select(_ARTICLES.c.views).where(
+    _ARTICLES.c.id == sa.bindparam("article_id"), _ARTICLES.c.status == ArticleStatus.PUBLISHED
+)
+_PUBLISHED_ARTICLE = (
+    sa.select(Article)
+    .where(Article.id == sa.bindparam("article_id"), Article.status == ArticleStatus.PUBLISHED)
+    .options(joinedload(Article.section, innerjoin=True))
+)
 
 
-def neighbours(article: Article) -> tuple[Article | None, Article | None]:
-    """Return the previous (older) and next (newer) published article of the same section."""
-    same_section = _published().where(Article.section_id == article.section_id)
-    key = sa.tuple_(Article.published_at, Article.id)
-    here = sa.tuple_(sa.literal(article.published_at), sa.literal(article.id))
-    older = db.session.scalar(_newest_first(same_section.where(key < here)).limit(1))
-    newer = db.session.scalar(
-        same_section.where(key > here)
-        .order_by(Article.published_at.asc(), Article.id.asc())
+def _nearest(direction: str, newer: bool):
+    """The closest published article before or after a (published_at, id) in a section."""
+    key = sa.tuple_(_ARTICLES.c.published_at, _ARTICLES.c.id)
+    here = sa.tuple_(
+        sa.bindparam("published_at", type_=sa.DateTime()),
+        sa.bindparam("article_id", type_=sa.Integer()),
+    )
+    order = (_ARTICLES.c.published_at, _ARTICLES.c.id)
+    query = (
+        sa.select(sa.literal(direction).label("direction"), _ARTICLES.c.id, _ARTICLES.c.title)
+        .where(
+            _ARTICLES.c.status == ArticleStatus.PUBLISHED,
+            _ARTICLES.c.section_id == sa.bindparam("section_id"),
+            key > here if newer else key < here,
+        )
+        .order_by(*(order if newer else (column.desc() for column in order)))
         .limit(1)
     )
-    return older, newer
+    return sa.select(query.subquery())
+
+
+_NEIGHBOURS = sa.union_all(_nearest("older", newer=False), _nearest("newer", newer=True))
+
+
+class Neighbour(NamedTuple):
+    id: int
+    title: str
+
+
+def published_article(article_id: int) -> Article | None:
+    """Return the article with its section if it exists and is published, else ``None``."""
+    return db.session.scalar(_PUBLISHED_ARTICLE, {"article_id": article_id})
+
+
+def neighbours(article: Article) -> tuple[Neighbour | None, Neighbour | None]:
+    """Return the previous (older) and next (newer) published article of the same section."""
+    rows = db.session.execute(
+        _NEIGHBOURS,
+        {
+            "section_id": article.section_id,
+            "published_at": article.published_at,
+            "article_id": article.id,
+        },
+    )
+    found = {row.direction: Neighbour(row.id, row.title) for row in rows}
+    return found.get("older"), found.get("newer")
 
 
 def count_view(article_id: int) -> int | None:
@@ -135,20 +186,11 @@ def count_view(article_id: int) -> int | None:
     One atomic ``UPDATE … SET views = views + 1`` committed at once, so concurrent
     readers never lose a view; ``None`` when no published article has that id.
     """
-    views = db.session.execute(
-        sa.update(Article)
-        .where(Article.id == article_id, Article.status == ArticleStatus.PUBLISHED)
-        .values(views=Article.views + 1)
-        .returning(Article.views)
-    ).scalar()
+    views = db.session.execute(_COUNT_VIEW, {"article_id": article_id}).scalar()
     db.session.commit()
     return views
 
 
 def view_count(article_id: int) -> int | None:
     """Read a published article's view count without changing it."""
-    return db.session.scalar(
-        sa.select(Article.views).where(
-            Article.id == article_id, Article.status == ArticleStatus.PUBLISHED
-        )
-    )
+    return db.session.scalar(_VIEW_COUNT, {"article_id": article_id})
