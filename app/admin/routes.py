@@ -133,7 +133,8 @@ def inbox():
         per_page=MESSAGES_PER_PAGE,
         max_per_page=MESSAGES_PER_PAGE,
     )
-    report = None if wants_fragment() else promise_report(period_form.period(utcnow()), utcnow())
+    now = utcnow()
+    report = None if wants_fragment() else promise_report(period_form.period(now), now)
     return render_page(
         "admin/inbox.html",
         "inbox_list",
@@ -150,9 +151,7 @@ def inbox():
 def counts():
     """The live 待处理 / 已超时 counts; read only, and polling does not keep a session alive."""
     g.passive_request = True
-    response = render_page("admin/_counts.html", counts=inbox_counts(utcnow()))
-    response.cache_control.no_store = True
-    return response
+    return render_page("admin/_counts.html", counts=inbox_counts(utcnow()))
 
 
 @bp.get("/messages/export.csv")
