@@ -17,10 +17,10 @@ import sqlalchemy as sa
 
 from app.demo_content import DEMO_ARTICLES
 from app.models import CATEGORIES, Article, ArticleStatus, Message, MessageStatus, Section
+from app.models.base import utcnow
 from app.models.consult import RECEIPT_ALPHABET, RECEIPT_LENGTH
 
 CHUNK = 5000
-NEWEST = datetime(2026, 10, 1, 1, 30)  # naive UTC, as the columns store times
 DRAFT_SHARE = 0.01
 STATUS_WEIGHTS = {  # an inbox that has been worked on for months
     MessageStatus.PENDING: 30,
@@ -51,13 +51,13 @@ def _blocks() -> list[str]:
     return blocks
 
 
-def _article_rows(count: int, sections: list[int], rng: random.Random):
+def _article_rows(count: int, sections: list[int], newest: datetime, rng: random.Random):
     blocks = _blocks()
     titles = [str(item["title"]) for item in DEMO_ARTICLES]
     summaries = [str(item["summary"]) for item in DEMO_ARTICLES]
     for n in range(count):
         # Oldest first, so ids grow with the publication time, as they do on a real site.
-        published = NEWEST - timedelta(minutes=47 * (count - 1 - n))
+        published = newest - timedelta(minutes=47 * (count - 1 - n))
         draft = rng.random() < DRAFT_SHARE
         yield {
             "section_id": sections[n % len(sections)],
@@ -74,7 +74,7 @@ def _article_rows(count: int, sections: list[int], rng: random.Random):
         }
 
 
-def _message_rows(count: int, rng: random.Random):
+def _message_rows(count: int, newest: datetime, rng: random.Random):
     statuses = list(STATUS_WEIGHTS)
     weights = list(STATUS_WEIGHTS.values())
     summaries = [str(item["summary"]) for item in DEMO_ARTICLES]
@@ -82,7 +82,7 @@ def _message_rows(count: int, rng: random.Random):
     while len(receipts) < count:
         receipts.add("".join(rng.choices(RECEIPT_ALPHABET, k=RECEIPT_LENGTH)))
     for n, receipt in enumerate(sorted(receipts, key=lambda _: rng.random())):
-        created = NEWEST - timedelta(minutes=26 * (count - 1 - n))
+        created = newest - timedelta(minutes=26 * (count - 1 - n))
         status = rng.choices(statuses, weights)[0]
         replied = status == MessageStatus.REPLIED
         yield {
@@ -119,6 +119,8 @@ def _insert(connection, table: sa.Table, rows) -> int:
 def fill(database_url: str, articles: int, messages: int, seed: int = 5) -> Filled:
     """Add ``articles`` and ``messages`` to a database whose tables and sections exist."""
     rng = random.Random(seed)
+    # Up to a few minutes ago, so the inbox and its monthly report see a live site.
+    newest = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=5)
     engine = sa.create_engine(database_url)
     try:
         with engine.begin() as connection:
@@ -128,9 +130,11 @@ def fill(database_url: str, articles: int, messages: int, seed: int = 5) -> Fill
                 ).all()
             )
             _insert(
-                connection, Article.__table__, _article_rows(articles, list(sections.values()), rng)
+                connection,
+                Article.__table__,
+                _article_rows(articles, list(sections.values()), newest, rng),
             )
-            _insert(connection, Message.__table__, _message_rows(messages, rng))
+            _insert(connection, Message.__table__, _message_rows(messages, newest, rng))
         with engine.connect() as connection:
             big = next(iter(sections))
             listing = (
