@@ -52,6 +52,7 @@ def sign_in(page, site: str, username: str, path: str = "/admin/") -> None:
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("button", name="退出")).to_be_visible()
+    page.wait_for_load_state()  # htmx has processed the page
 
 
 def test_a_question_from_the_widget_is_answered_and_the_visitor_sees_it(page, browser, site, admin):
@@ -78,6 +79,7 @@ def test_a_question_from_the_widget_is_answered_and_the_visitor_sees_it(page, br
     # They open it and answer in place, without a page load.
     first.get_by_role("link", name=receipt).click()
     expect(staff.get_by_role("heading", level=1)).to_have_text(f"留言 {receipt}")
+    staff.wait_for_load_state()
     staff.evaluate("window.__noReload = true")
     staff.get_by_label("答复内容").fill(ANSWER)
     staff.get_by_role("button", name="发送答复").click()
