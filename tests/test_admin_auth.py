@@ -306,12 +306,22 @@ def test_login_needs_the_csrf_token(csrf_client):
     assert csrf_client.post(LOGIN, data={**data, "csrf_token": token}).status_code == 303
 
 
-def test_admin_posts_need_the_csrf_token(csrf_client):
-    token = page_token(csrf_client.get(LOGIN).get_data(as_text=True))
-    csrf_client.post(
-        LOGIN, data={"username": "boss", "password": STAFF_PASSWORD, "csrf_token": token}
-    )
-    assert csrf_client.post("/admin/logout").status_code == 400
+def sign_in_with_token(client) -> None:
+    token = page_token(client.get(LOGIN).get_data(as_text=True))
+    client.post(LOGIN, data={"username": "boss", "password": STAFF_PASSWORD, "csrf_token": token})
+
+
+@pytest.mark.parametrize(
+    ("method", "url"), [case for case in ADMIN_ROUTES if case.values[0] == "POST"]
+)
+def test_every_admin_post_needs_the_csrf_token(csrf_client, method, url):
+    sign_in_with_token(csrf_client)
+    response = csrf_client.open(url, method=method, data={"reply": "答复", "action": "close"})
+    assert response.status_code == 400
+
+
+def test_a_valid_csrf_token_in_the_htmx_header_is_accepted(csrf_client):
+    sign_in_with_token(csrf_client)
     fresh = page_token(csrf_client.get("/admin/messages").get_data(as_text=True))
     assert csrf_client.post("/admin/logout", headers={"X-CSRFToken": fresh}).status_code == 303
 
