@@ -22,7 +22,9 @@ def init_app(app: Flask) -> None:
         filename = values["filename"]
         if filename not in versions or app.debug:
             try:
-                versions[filename] = hashlib.sha256((folder / filename).read_bytes()).hexdigest()[:12]
+                versions[filename] = hashlib.sha256((folder / filename).read_bytes()).hexdigest()[
+                    :12
+                ]
             except OSError:
                 return
         values["v"] = versions[filename]
