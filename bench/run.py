@@ -252,7 +252,7 @@ def scenarios(server: Server, env: dict, filled: Filled) -> list[Scenario]:
         prepare_admin(admin, server, env)
     else:
         admin.missing = "not available: app/admin/routes.py does not exist yet"
-    return [*found, consult, admin]
+    return [*found, admin, consult]  # the inbox first, as the data set made it
 
 
 class Inputs(HTMLParser):
