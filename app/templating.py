@@ -1,21 +1,11 @@
 """Template filters and the values every page needs."""
 
-import time
 from datetime import datetime
-from typing import NamedTuple
 
 from flask import Flask
 
 from app.models.base import to_local
-from app.models.content import all_sections
-
-NAV_CACHE_SECONDS = 60
-
-
-class SectionLink(NamedTuple):
-    id: int
-    slug: str
-    name: str
+from app.models.content import section_links
 
 
 def local_date(moment: datetime | None) -> str:
@@ -33,15 +23,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_date)
     app.add_template_filter(local_datetime)
 
-    # Every page shows the sections; they change rarely, so each worker reads them once a minute.
-    cache: dict = {"expires": 0.0, "links": []}
-
-    def nav_sections() -> list[SectionLink]:
-        if time.monotonic() >= cache["expires"]:
-            cache["links"] = [SectionLink(s.id, s.slug, s.name) for s in all_sections()]
-            cache["expires"] = time.monotonic() + NAV_CACHE_SECONDS
-        return cache["links"]
-
     @app.context_processor
     def navigation() -> dict:
-        return {"nav_sections": nav_sections}
+        return {"nav_sections": section_links}

@@ -8,9 +8,10 @@ from typing import NamedTuple
 
 import nh3
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, validates
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy.orm import Mapped, defer, joinedload, mapped_column, relationship, validates
 
-from app.extensions import db
+from app.extensions import cache, db
 from app.models.base import enum_type, utcnow
 
 # Tags an article body may use; everything else is stripped before it is stored.
@@ -93,6 +94,18 @@ def all_sections() -> list[Section]:
     return list(db.session.scalars(sa.select(Section).order_by(Section.position)))
 
 
+class SectionLink(NamedTuple):
+    id: int
+    slug: str
+    name: str
+
+
+@cache.memoize()
+def section_links() -> list[SectionLink]:
+    """The navigation: every page shows it, so each worker reads it at most once a minute."""
+    return [SectionLink(s.id, s.slug, s.name) for s in all_sections()]
+
+
 def _published():
     return sa.select(Article).where(Article.status == ArticleStatus.PUBLISHED)
 
@@ -104,6 +117,40 @@ def _newest_first(query):
 def section_listing(section: Section):
     """Return the query for a section's published articles, newest first."""
     return _newest_first(_published().where(Article.section_id == section.id))
+
+
+@cache.memoize()
+def published_count(section_id: int) -> int:
+    """How many published articles a section holds (cached: counting 30,000 rows is slow)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Article.id)).where(
+            Article.section_id == section_id, Article.status == ArticleStatus.PUBLISHED
+        )
+    )
+
+
+class _IdsFirstPagination(SelectPagination):
+    """Fetch a page's ids from the listing index first, then only those rows.
+
+    OFFSET then skips index entries, not table rows, so page 200 costs what page 1 does;
+    bodies are left out, as listings never show them.
+    """
+
+    def _query_items(self) -> list[Article]:
+        listing = self._query_args["select"]
+        ids = listing.with_only_columns(Article.id).limit(self.per_page)
+        page_rows = listing.where(Article.id.in_(ids.offset(self._query_offset).scalar_subquery()))
+        return list(self._query_args["session"].scalars(page_rows.options(defer(Article.body))))
+
+
+def section_page(section: Section, page: int, per_page: int) -> SelectPagination:
+    """One page of a section's published articles, newest first; 404 past the last page."""
+    pagination = _IdsFirstPagination(
+        select=section_listing(section), session=db.session, page=page, per_page=per_page,
+        max_per_page=per_page, count=False,
+    )  # fmt: skip
+    pagination.total = published_count(section.id)
+    return pagination
 
 
 def newest_in_section(section: Section, limit: int) -> list[Article]:

@@ -11,7 +11,7 @@ from app.models.content import (
     neighbours,
     newest_in_section,
     published_article,
-    section_listing,
+    section_page,
     view_count,
 )
 from app.rendering import render_page
@@ -32,11 +32,8 @@ def home():
 def section(slug: str):
     """A section's articles, newest first, paginated."""
     current = db.first_or_404(sa.select(Section).where(Section.slug == slug))
-    page = db.paginate(
-        section_listing(current),
-        page=request.args.get("page", 1, type=int),
-        per_page=current_app.config["ARTICLES_PER_PAGE"],
-        max_per_page=current_app.config["ARTICLES_PER_PAGE"],
+    page = section_page(
+        current, request.args.get("page", 1, type=int), current_app.config["ARTICLES_PER_PAGE"]
     )
     return render_page("public/section.html", "article_list", section=current, page=page)
 
