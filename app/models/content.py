@@ -138,8 +138,8 @@ class _IdsFirstPagination(SelectPagination):
 
     def _query_items(self) -> list[Article]:
         listing = self._query_args["select"]
-        ids = listing.with_only_columns(Article.id).limit(self.per_page)
-        page_rows = listing.where(Article.id.in_(ids.offset(self._query_offset).scalar_subquery()))
+        ids = listing.with_only_columns(Article.id).limit(self.per_page).offset(self._query_offset)
+        page_rows = _newest_first(sa.select(Article).where(Article.id.in_(ids.scalar_subquery())))
         return list(self._query_args["session"].scalars(page_rows.options(defer(Article.body))))
 
 
