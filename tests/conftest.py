@@ -30,20 +30,27 @@ def empty_database(default_url: str) -> str:
     return url
 
 
-@pytest.fixture
-def app(tmp_path):
-    """An app on an empty database (SQLite in tmp_path, or DATABASE_URL when set)."""
-    empty_database("")
+def migrated_app(sqlite_file, **config):
+    """A test app whose database the migrations have brought up to date."""
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{sqlite_file}",
             "WTF_CSRF_ENABLED": False,
+            **config,
         }
     )
     with app.app_context():
         init_db()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on an empty database (SQLite in tmp_path, or DATABASE_URL when set)."""
+    empty_database("")
+    app = migrated_app(tmp_path / "test.db")
     yield app
     with app.app_context():
         db.session.remove()
@@ -167,17 +174,7 @@ def staff_app(tmp_path, auth):
     made = itertools.count(1)
 
     def make(**config):
-        other = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test-secret",
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / f'other{next(made)}.db'}",
-                "WTF_CSRF_ENABLED": False,
-                **config,
-            }
-        )
-        with other.app_context():
-            init_db()
+        other = migrated_app(tmp_path / f"other{next(made)}.db", **config)
         AuthActions(other, other.test_client()).create()
         return other
 

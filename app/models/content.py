@@ -155,7 +155,8 @@ def section_page(section: Section, page: int, per_page: int) -> SelectPagination
 
 def newest_in_section(section: Section, limit: int) -> list[Article]:
     """Return the ``limit`` newest published articles of ``section``."""
-    return list(db.session.scalars(section_listing(section).limit(limit)))
+    listing = section_listing(section).options(defer(Article.body))
+    return list(db.session.scalars(listing.limit(limit)))
 
 
 # The article page runs these on every request: built once, with bound parameters, because
