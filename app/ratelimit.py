@@ -1,31 +1,27 @@
 """Rate limits kept in the database, so that every gunicorn worker sees the same counts.
 
 A per-process memory store lets each worker count alone; no SQL store exists for
-Flask-Limiter, so attempts are rows here. The order (commit the attempt, then count)
-keeps the limit exact under concurrency: the N-th committed attempt always sees at
-least N rows, so no more than ``amount`` attempts can pass.
+Flask-Limiter, so admitted attempts are rows here (a moving window). Counting and
+recording happen in one transaction that holds a lock on the keys, so concurrent
+attempts are decided one after another and exactly ``amount`` of them pass:
+PostgreSQL takes a transaction-scoped advisory lock per key; SQLite's single writer
+lock is taken by the transaction's first statement, the delete of expired rows.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from limits import parse
-from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import utcnow
+from app.models.ratelimit import RateLimitHit
 
-
-class RateLimitHit(db.Model):
-    __tablename__ = "rate_limit_hits"
-    __table_args__ = (sa.Index("ix_rate_limit_hits_lookup", "scope", "key", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(sa.String(40))
-    key: Mapped[str] = mapped_column(sa.String(200))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+Key = tuple[str, str]
 
 
 def parse_rate(rate: str) -> tuple[int, timedelta]:
@@ -34,31 +30,50 @@ def parse_rate(rate: str) -> tuple[int, timedelta]:
     return item.amount, timedelta(seconds=item.get_expiry())
 
 
-def record(scope: str, key: str, window: timedelta) -> None:
-    """Store one attempt, and forget this key's attempts older than ``window``."""
-    now = utcnow()
-    db.session.execute(
-        sa.delete(RateLimitHit).where(
-            RateLimitHit.scope == scope, RateLimitHit.key == key, RateLimitHit.at < now - window
-        )
-    )
-    db.session.add(RateLimitHit(scope=scope, key=key, at=now))
-    db.session.commit()
+def _lock_id(scope: str, key: str) -> int:
+    """A stable signed 64-bit number for PostgreSQL's advisory locks."""
+    digest = hashlib.blake2b(f"{scope}\0{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
-def recent(scope: str, key: str, window: timedelta) -> int:
-    """Count the attempts of ``key`` within ``window``."""
-    return db.session.scalar(
-        sa.select(sa.func.count(RateLimitHit.id)).where(
-            RateLimitHit.scope == scope,
-            RateLimitHit.key == key,
-            RateLimitHit.at >= utcnow() - window,
-        )
-    )
+def _lock(keys: Sequence[Key]) -> None:
+    """Hold every key until the transaction ends (sorted, so two callers cannot deadlock)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for scope, key in sorted(set(keys)):
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_id(scope, key))))
 
 
-def hit(scope: str, key: str, rate: str) -> bool:
-    """Record an attempt and tell whether it is within ``rate``."""
+def _of(scope: str, key: str):
+    return (RateLimitHit.scope == scope, RateLimitHit.key == key)
+
+
+def _count(scope: str, key: str, since: datetime) -> int:
+    where = (*_of(scope, key), RateLimitHit.at >= since)
+    return db.session.scalar(sa.select(sa.func.count(RateLimitHit.id)).where(*where))
+
+
+def admit(keys: Sequence[Key], rate: str) -> bool:
+    """Count one attempt against every ``(scope, key)`` when all are within ``rate``.
+
+    Returns False, counting nothing, when any key has used up its ``rate`` already.
+    Commits the session.
+    """
     amount, window = parse_rate(rate)
-    record(scope, key, window)
-    return recent(scope, key, window) <= amount
+    since = utcnow() - window
+    _lock(keys)
+    for scope, key in keys:
+        db.session.execute(sa.delete(RateLimitHit).where(*_of(scope, key), RateLimitHit.at < since))
+    allowed = all(_count(scope, key, since) < amount for scope, key in keys)
+    if allowed:
+        db.session.add_all(RateLimitHit(scope=scope, key=key) for scope, key in keys)
+    db.session.commit()
+    return allowed
+
+
+def take_back(keys: Sequence[Key]) -> None:
+    """Remove the newest attempt counted for each key (it turned out not to count). Commits."""
+    for scope, key in keys:
+        newest = sa.select(sa.func.max(RateLimitHit.id)).where(*_of(scope, key)).scalar_subquery()
+        db.session.execute(sa.delete(RateLimitHit).where(RateLimitHit.id == newest))
+    db.session.commit()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.consult import Message, MessageStatus, new_receipt
-from app.ratelimit import hit, parse_rate
+from app.ratelimit import admit, parse_rate
 
 RATE_SCOPE = "consult"
 RECEIPT_TRIES = 3
@@ -48,7 +48,7 @@ def spam_reason(honeypot: str, started: str) -> str:
 
 def within_rate_limit(ip: str) -> bool:
     """Count one valid submission from ``ip``; False once it is over ``CONSULT_RATE_LIMIT``."""
-    return hit(RATE_SCOPE, ip, current_app.config["CONSULT_RATE_LIMIT"])
+    return admit([(RATE_SCOPE, ip)], current_app.config["CONSULT_RATE_LIMIT"])
 
 
 def rate_limit_text() -> str:

@@ -4,7 +4,7 @@ from app.models.accounts import User
 from app.models.audit import AuditAction, AuditEvent
 from app.models.consult import CATEGORIES, Message, MessageStatus
 from app.models.content import Article, ArticleStatus, Section
-from app.ratelimit import RateLimitHit
+from app.models.ratelimit import RateLimitHit
 
 __all__ = [
     "AuditAction",
