@@ -208,7 +208,9 @@ def test_missing_message_is_404(staff):
 def test_reply_with_htmx_updates_the_panel(app, staff, make_message):
     message_id = make_message()
     response = staff.post(
-        f"/admin/messages/{message_id}/reply", data={"reply": "您好,已收到。"}, headers=HTMX
+        f"/admin/messages/{message_id}/reply",
+        data={"reply": "您好,已收到。", "version": 1},
+        headers=HTMX,
     )
     fragment = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -228,7 +230,9 @@ def test_reply_with_htmx_updates_the_panel(app, staff, make_message):
 
 def test_reply_as_a_plain_form_redirects_back_with_a_notice(app, staff, make_message):
     message_id = make_message()
-    response = staff.post(f"/admin/messages/{message_id}/reply", data={"reply": "答复"})
+    response = staff.post(
+        f"/admin/messages/{message_id}/reply", data={"reply": "答复", "version": 1}
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == f"/admin/messages/{message_id}"
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
@@ -239,7 +243,7 @@ def test_reply_as_a_plain_form_redirects_back_with_a_notice(app, staff, make_mes
 def test_empty_reply_is_refused_next_to_the_field(app, staff, make_message, headers):
     message_id = make_message()
     response = staff.post(
-        f"/admin/messages/{message_id}/reply", data={"reply": "  "}, headers=headers
+        f"/admin/messages/{message_id}/reply", data={"reply": "  ", "version": 1}, headers=headers
     )
     assert response.status_code == 200
     assert "请填写答复内容。" in response.get_data(as_text=True)
@@ -249,15 +253,98 @@ def test_empty_reply_is_refused_next_to_the_field(app, staff, make_message, head
 def test_a_second_reply_keeps_the_first_answer_time(app, staff, make_message):
     first = ago(hours=5)
     message_id = make_message(status=MessageStatus.REPLIED, reply="旧答复", replied_at=first)
-    staff.post(f"/admin/messages/{message_id}/reply", data={"reply": "更正后的答复"})
+    staff.post(f"/admin/messages/{message_id}/reply", data={"reply": "更正后的答复", "version": 1})
     found = get_message(app, message_id)
     assert (found.reply, found.replied_at) == ("更正后的答复", first)
     assert [e.action for e in events(app) if e.target == found.receipt] == [AuditAction.REPLY]
 
 
+@pytest.fixture
+def colleague(app, auth):
+    """A second signed-in staff member, ``li``, on a client of their own."""
+    from tests.conftest import AuthActions
+
+    other = AuthActions(app, app.test_client())
+    other.login(username="li")
+    return other._client
+
+
+def shown_version(client, message_id):
+    """The version the reply form on the message page carries."""
+    page = client.get(f"/admin/messages/{message_id}").get_data(as_text=True)
+    field = page[page.index('name="version"') :]
+    return int(field[field.index('value="') + 7 : field.index('"', field.index('value="') + 7)])
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_a_reply_written_against_an_older_version_is_refused_and_kept(
+    app, staff, colleague, make_message, headers
+):
+    message_id = make_message()
+    seen = shown_version(staff, message_id)
+    theirs = {"reply": "李的答复", "version": seen}
+    colleague.post(f"/admin/messages/{message_id}/reply", data=theirs)
+
+    mine = "王的答复,写于李答复之前"
+    response = staff.post(
+        f"/admin/messages/{message_id}/reply",
+        data={"reply": mine, "version": seen},
+        headers=headers,
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == (200 if headers else 409)
+    assert "已被其他负责人更新" in page and "您的答复尚未保存" in page
+    assert f"{mine}</textarea>" in page  # what was typed is still there
+    assert "李的答复" in page  # the colleague's answer, in the timeline
+    assert get_message(app, message_id).reply == "李的答复"
+
+    # Submitting again, now knowing the newer answer, saves it.
+    resent = staff.post(
+        f"/admin/messages/{message_id}/reply",
+        data={"reply": mine, "version": shown_version(staff, message_id)},
+    )
+    assert resent.status_code == 303
+    assert get_message(app, message_id).reply == mine
+
+
+def test_a_reply_without_the_version_is_refused(app, staff, make_message):
+    message_id = make_message()
+    response = staff.post(f"/admin/messages/{message_id}/reply", data={"reply": "答复"})
+    assert response.status_code == 409
+    assert get_message(app, message_id).status == MessageStatus.PENDING
+
+
+def test_a_change_committed_meanwhile_is_not_overwritten(app, make_message):
+    """Between loading a message and saving, another worker commits: nothing is saved."""
+    from app.admin.inbox import CHANGED_MEANWHILE, change_status, reply_to
+    from app.models.accounts import User
+
+    message_id = make_message()
+    with app.app_context():
+        boss = User(username="boss")
+        boss.set_password("x" * 12)
+        db.session.add(boss)
+        db.session.commit()
+        message = db.session.get(Message, message_id)
+        seen = message.version
+        with db.engine.begin() as elsewhere:
+            elsewhere.execute(
+                sa.update(Message.__table__)
+                .where(Message.__table__.c.id == message_id)
+                .values(status="closed", version=Message.__table__.c.version + 1)
+            )
+        assert change_status(message, "spam", boss, "127.0.0.1") == CHANGED_MEANWHILE
+        assert reply_to(message, "答复", boss, "127.0.0.1", seen) is not None
+    found = get_message(app, message_id)
+    assert (found.status, found.reply) == (MessageStatus.CLOSED, "")
+    assert events(app) == []
+
+
 def test_spam_cannot_be_answered(app, staff, make_message):
     message_id = make_message(status=MessageStatus.SPAM)
-    response = staff.post(f"/admin/messages/{message_id}/reply", data={"reply": "x"}, headers=HTMX)
+    response = staff.post(
+        f"/admin/messages/{message_id}/reply", data={"reply": "x", "version": 1}, headers=HTMX
+    )
     assert "垃圾留言不能答复" in response.get_data(as_text=True)
     assert get_message(app, message_id).status == MessageStatus.SPAM
 
@@ -335,7 +422,7 @@ def test_delete_from_htmx_redirects_the_page(staff, make_message):
 
 def test_timeline_lists_replies_and_status_changes(staff, make_message):
     message_id = make_message()
-    staff.post(f"/admin/messages/{message_id}/reply", data={"reply": "第一次答复"})
+    staff.post(f"/admin/messages/{message_id}/reply", data={"reply": "第一次答复", "version": 1})
     staff.post(f"/admin/messages/{message_id}/status", data={"action": "close"})
     page = staff.get(f"/admin/messages/{message_id}").get_data(as_text=True)
     page = page[page.index('id="timeline-title"') :]
@@ -420,7 +507,7 @@ def test_export_keeps_hostile_markup_as_plain_text(staff, hostile_message):
 def test_audit_log_lists_logins_and_changes_with_utc_time_and_actor(app, staff, make_message):
     staff.post("/admin/login", data={"username": "boss", "password": "wrong-password"})
     message_id = make_message()
-    staff.post(f"/admin/messages/{message_id}/reply", data={"reply": "答复"})
+    staff.post(f"/admin/messages/{message_id}/reply", data={"reply": "答复", "version": 1})
     page = staff.get("/admin/audit").get_data(as_text=True)
     for label in ("登录成功", "答复", "状态变更"):
         assert f'<td data-label="操作">{label}</td>' in page

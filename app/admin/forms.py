@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from flask_wtf import FlaskForm
 from wtforms import Form, PasswordField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.fields import DateField
+from wtforms.fields import DateField, HiddenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
@@ -40,11 +40,20 @@ class ReplyForm(FlaskForm):
         ],
         render_kw={"rows": 6},
     )
+    # The message's version when the form was shown (see ``Message.version``).
+    version = HiddenField()
     submit = SubmitField("发送答复")
 
     def validate_reply(self, field) -> None:
         if not field.data.strip():
             raise ValidationError("请填写答复内容。")
+
+    def seen_version(self) -> int | None:
+        """The version the form was shown with; None when missing or not a number."""
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
 
 
 class ConfirmForm(FlaskForm):

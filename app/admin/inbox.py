@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.models.accounts import User
@@ -108,6 +109,27 @@ def available_actions(message: Message) -> list[tuple[str, str]]:
     return [(name, t.label) for name, t in TRANSITIONS.items() if message.status in t.allowed_from]
 
 
+CHANGED_MEANWHILE = "该留言刚被其他负责人更新,您的操作未执行。请查看最新内容后再试。"
+REPLY_CHANGED_MEANWHILE = (
+    "在您填写期间,该留言已被其他负责人更新(见下方处理记录),您的答复尚未保存,"
+    "仍保留在输入框中。核对后再次提交即可保存。"
+)
+
+
+def _save() -> str | None:
+    """Commit; if another request changed the message since it was loaded, nothing is saved.
+
+    ``Message.version`` makes every UPDATE or DELETE check the version it loaded; a
+    concurrent change raises ``StaleDataError`` instead of being overwritten.
+    """
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return CHANGED_MEANWHILE
+    return None
+
+
 def _set_status(message: Message, status: MessageStatus, actor: User, ip: str) -> None:
     if status == message.status:
         return
@@ -123,36 +145,43 @@ def change_status(message: Message, action: str, actor: User, ip: str) -> str | 
         return f"该留言当前为“{message.status.label}”,不能{transition.label}。"
     _set_status(message, transition.target(message), actor, ip)
     message.spam_reason = "staff" if message.status == MessageStatus.SPAM else ""
-    db.session.commit()
-    return None
+    return _save()
 
 
-def reply_to(message: Message, text: str, actor: User, ip: str) -> str | None:
+def reply_to(
+    message: Message, text: str, actor: User, ip: str, seen_version: int | None
+) -> str | None:
     """Answer ``message`` (or correct the answer); return why it cannot be done, or None.
 
+    ``seen_version`` is the version the reply form showed: an answer written against an
+    older version is refused, so a colleague's newer reply is never overwritten unseen.
     ``replied_at`` keeps the time of the first answer: that is what the promise measures.
     """
     if message.status == MessageStatus.SPAM:
         return "垃圾留言不能答复,请先标记为“不是垃圾”。"
+    if seen_version != message.version:
+        return REPLY_CHANGED_MEANWHILE
     audit(AuditAction.REPLY, actor=actor.username, target=message.receipt, ip=ip, detail=text)
     _set_status(message, MessageStatus.REPLIED, actor, ip)
     message.reply = text
     message.replied_by = actor
     if message.replied_at is None:
         message.replied_at = utcnow()
-    db.session.commit()
-    return None
+    return REPLY_CHANGED_MEANWHILE if _save() else None
 
 
-def delete_message(message: Message, actor: User, ip: str) -> None:
-    """Delete ``message``; the audit log keeps a tombstone without the visitor's details."""
+def delete_message(message: Message, actor: User, ip: str) -> str | None:
+    """Delete ``message``; the audit log keeps a tombstone without the visitor's details.
+
+    Returns why it was not deleted (it changed meanwhile), or None.
+    """
     facts = (
         f"类别:{message.category};收到:{message.created_at:%Y-%m-%d %H:%M} UTC;"
         f"状态:{message.status.label};{'已答复' if message.reply else '未答复'}"
     )
     audit(AuditAction.DELETE, actor=actor.username, target=message.receipt, ip=ip, detail=facts)
     db.session.delete(message)
-    db.session.commit()
+    return _save()
 
 
 @dataclass(frozen=True)

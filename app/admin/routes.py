@@ -183,7 +183,7 @@ def show_message(
         "admin/message.html",
         "message_panel",
         message=message,
-        form=form or ReplyForm(data={"reply": message.reply}),
+        form=form or ReplyForm(data={"reply": message.reply, "version": message.version}),
         actions=available_actions(message),
         action_form=ConfirmForm(),
         timeline=timeline(message),
@@ -215,8 +215,13 @@ def reply(message_id: int):
     form = ReplyForm()
     if not form.validate():
         return show_message(found, form=form)
-    error = reply_to(found, form.reply.data.strip(), actor(), client_ip())
-    return after_action(found, "答复已保存,访客可凭回执号查看。", error)
+    error = reply_to(found, form.reply.data.strip(), actor(), client_ip(), form.seen_version())
+    if error:
+        # Keep what was typed; it now stands against the version on screen.
+        found = db.get_or_404(Message, message_id)
+        form.version.data = found.version
+        return show_message(found, form=form, error=error), 200 if wants_fragment() else 409
+    return after_action(found, "答复已保存,访客可凭回执号查看。", None)
 
 
 @bp.post("/messages/<int:message_id>/status")
@@ -227,6 +232,8 @@ def status(message_id: int):
     if action not in TRANSITIONS:
         abort(400)
     error = change_status(found, action, actor(), client_ip())
+    if error:
+        found = db.get_or_404(Message, message_id)  # as it is now, if it changed meanwhile
     return after_action(found, f"已{TRANSITIONS[action].label}。", error)
 
 
@@ -237,7 +244,9 @@ def delete(message_id: int):
     form = ConfirmForm()
     if request.method == "POST" and form.validate():
         receipt = found.receipt
-        delete_message(found, actor(), client_ip())
+        error = delete_message(found, actor(), client_ip())
+        if error:
+            return after_action(db.get_or_404(Message, message_id), "", error)
         flash(f"留言 {receipt} 已删除。", "success")
         return go("admin.inbox")
     return render_page("admin/delete.html", "confirm_delete", message=found, form=form)

@@ -74,6 +74,11 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ip: Mapped[str] = mapped_column(sa.String(45), default="")
     user_agent: Mapped[str] = mapped_column(sa.String(500), default="")
+    # Raised by every change; staff forms carry the version they showed, so one 负责人 cannot
+    # overwrite another's newer answer unknowingly (and two saves at once cannot both win).
+    version: Mapped[int] = mapped_column(server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def reply_due(self) -> datetime:
