@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -272,8 +273,7 @@ def colleague(app, auth):
 def shown_version(client, message_id):
     """The version the reply form on the message page carries."""
     page = client.get(f"/admin/messages/{message_id}").get_data(as_text=True)
-    field = page[page.index('name="version"') :]
-    return int(field[field.index('value="') + 7 : field.index('"', field.index('value="') + 7)])
+    return int(re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1))
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX])
@@ -314,17 +314,14 @@ def test_a_reply_without_the_version_is_refused(app, staff, make_message):
     assert get_message(app, message_id).status == MessageStatus.PENDING
 
 
-def test_a_change_committed_meanwhile_is_not_overwritten(app, make_message):
+def test_a_change_committed_meanwhile_is_not_overwritten(app, auth, make_message):
     """Between loading a message and saving, another worker commits: nothing is saved."""
     from app.admin.inbox import CHANGED_MEANWHILE, change_status, reply_to
     from app.models.accounts import User
 
-    message_id = make_message()
+    message_id, boss_id = make_message(), auth.create()
     with app.app_context():
-        boss = User(username="boss")
-        boss.set_password("x" * 12)
-        db.session.add(boss)
-        db.session.commit()
+        boss = db.session.get(User, boss_id)
         message = db.session.get(Message, message_id)
         seen = message.version
         with db.engine.begin() as elsewhere:
