@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.extensions import cache, compress, csrf, db, htmx, migrate
+from app.extensions import compress, csrf, db, htmx, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,10 +25,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'portal.db'}",
         VIEW_POLL_SECONDS=10,
         ARTICLES_PER_PAGE=20,
-        # Per-worker cache of what every page needs and rarely changes (navigation, section
-        # sizes): at most CACHE_DEFAULT_TIMEOUT seconds stale. "NullCache" switches it off.
-        CACHE_TYPE="SimpleCache",
-        CACHE_DEFAULT_TIMEOUT=60,
         SITE_NAME="国际贸易促进委员会",
         SITE_SUBTITLE="Council for the Promotion of International Trade",
         HSTS_SECONDS=31536000,
@@ -63,7 +59,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     compress.init_app(app)
-    cache.init_app(app)
 
     from app import admin, assets, cli, errors, security, templating
     from app.consult.routes import bp as consult_bp

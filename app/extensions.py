@@ -3,7 +3,6 @@
 import sqlite3
 
 import sqlalchemy as sa
-from flask_caching import Cache
 from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -32,7 +31,6 @@ db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 htmx = Htmx()
 compress = Compress()
-cache = Cache()
 migrate = Migrate()
 login_manager = LoginManager()
 

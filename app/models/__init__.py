@@ -1,20 +1,30 @@
 """Database models and the plain functions that work on them."""
 
-from app.models.accounts import User
+from app.models.accounts import Role, RoleGrant, User
 from app.models.audit import AuditAction, AuditEvent
 from app.models.consult import CATEGORIES, Message, MessageStatus
-from app.models.content import Article, ArticleStatus, Section
+from app.models.content import Article, ArticleRevision, ArticleStatus, Attachment, Section
+from app.models.media import Media, MediaKind
 from app.models.ratelimit import RateLimitHit
+from app.models.wording import WordEntry, WordLevel
 
 __all__ = [
     "AuditAction",
     "AuditEvent",
     "CATEGORIES",
     "Article",
+    "ArticleRevision",
     "ArticleStatus",
+    "Attachment",
+    "Media",
+    "MediaKind",
     "Message",
     "MessageStatus",
     "RateLimitHit",
+    "Role",
+    "RoleGrant",
     "Section",
     "User",
+    "WordEntry",
+    "WordLevel",
 ]

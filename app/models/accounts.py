@@ -1,7 +1,8 @@
-"""Staff accounts (负责人): argon2id password hashes and timing-safe sign-in."""
+"""Staff accounts and their roles: argon2id password hashes and timing-safe sign-in."""
 
 from __future__ import annotations
 
+import enum
 import re
 import secrets
 from datetime import datetime
@@ -11,10 +12,10 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import utcnow
+from app.models.base import enum_type, utcnow
 
 # argon2-cffi's defaults are RFC 9106's low-memory profile: argon2id, 64 MiB, t=3, p=4.
 hasher = PasswordHasher()
@@ -29,21 +30,81 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class Role(enum.StrEnum):
+    """What a staff account may do; one account may hold several roles."""
+
+    ADMIN = "admin"  # 系统管理员: staff accounts, sections, the word list
+    EDITOR = "editor"  # 编辑: articles and media
+    RESPONDER = "responder"  # 负责人: consultation messages
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {Role.ADMIN: "系统管理员", Role.EDITOR: "编辑", Role.RESPONDER: "负责人"}
+
+
+class RoleGrant(db.Model):
+    """One role held by one account."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[Role] = mapped_column(enum_type(Role), primary_key=True)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     # What the session cookie holds instead of the id, so a new password ends old sessions.
     session_token: Mapped[str] = mapped_column(
         sa.String(64), unique=True, default=new_session_token
     )
+    # A disabled account cannot sign in, and its sessions end at once.
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Set for a one-time password given by a 系统管理员: the next sign-in must choose a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
+    grants: Mapped[set[RoleGrant]] = relationship(
+        collection_class=set, cascade="all, delete-orphan", lazy="selectin"
+    )
+
     def get_id(self) -> str:
         return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(grant.role for grant in self.grants)
+
+    @roles.setter
+    def roles(self, wanted) -> None:
+        wanted = {Role(role) for role in wanted}
+        for grant in list(self.grants):
+            if grant.role not in wanted:
+                self.grants.remove(grant)
+        for role in wanted - self.roles:
+            self.grants.add(RoleGrant(role=role))
+
+    def has_role(self, *roles: Role) -> bool:
+        """True when the account holds at least one of ``roles``."""
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def role_labels(self) -> str:
+        return "、".join(role.label for role in Role if role in self.roles)
 
     def set_password(self, password: str) -> None:
         """Store an argon2id hash of ``password`` and end the sessions opened before."""
@@ -86,8 +147,8 @@ def find_user(username: str) -> User | None:
 
 
 def user_by_session_token(token: str) -> User | None:
-    """The account a session cookie names, or None once its password has changed."""
-    return db.session.scalar(sa.select(User).where(User.session_token == token))
+    """The account a session cookie names, or None once its password changed or it was disabled."""
+    return db.session.scalar(sa.select(User).where(User.session_token == token, User.active))
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -97,7 +158,7 @@ def authenticate(username: str, password: str) -> User | None:
     not tell which accounts exist.
     """
     user = find_user(username)
-    if user is None:
+    if user is None or not user.active:
         _verify(_dummy_hash(), password)
         return None
     return user if user.check_password(password) else None

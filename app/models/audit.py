@@ -1,4 +1,4 @@
-"""The audit log: who did what to which message, and every sign-in, kept in UTC."""
+"""The audit log: who did what to which message, article, section or account; kept in UTC."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ class AuditAction(enum.StrEnum):
     STATUS = "status"
     EXPORT = "export"
     DELETE = "delete"
+    ARTICLE = "article"
+    PUBLISH = "publish"
+    OVERRIDE = "override"
+    SECTION = "section"
+    WORD_LIST = "word-list"
+    MEDIA = "media"
 
     @property
     def label(self) -> str:
@@ -38,6 +44,12 @@ ACTION_LABELS = {
     AuditAction.STATUS: "状态变更",
     AuditAction.EXPORT: "导出",
     AuditAction.DELETE: "删除",
+    AuditAction.ARTICLE: "文章",
+    AuditAction.PUBLISH: "发布/下线",
+    AuditAction.OVERRIDE: "用语检查豁免",
+    AuditAction.SECTION: "栏目",
+    AuditAction.WORD_LIST: "用语词表",
+    AuditAction.MEDIA: "上传文件",
 }
 
 
@@ -51,7 +63,7 @@ class AuditEvent(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor: Mapped[str | None] = mapped_column(sa.String(50))  # username; None for visitors/CLI
     action: Mapped[AuditAction] = mapped_column(enum_type(AuditAction))
-    target: Mapped[str] = mapped_column(sa.String(64), default="")  # receipt or username
+    target: Mapped[str] = mapped_column(sa.String(64), default="")  # receipt, username, 文章 12…
     ip: Mapped[str] = mapped_column(sa.String(45), default="")
     detail: Mapped[str] = mapped_column(sa.Text, default="")
 

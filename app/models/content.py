@@ -1,26 +1,42 @@
-"""Sections and articles of the public portal, and the queries the pages need."""
+"""Sections and articles of the public portal, and the queries the pages need.
+
+What visitors see is decided on every request from the database alone: an article is
+public when it is 已发布, its 发布日期 has come and its section is not hidden. No worker keeps
+a copy, so an edit shows at once on every worker and every app server, and a scheduled
+article appears at its time without any job running.
+"""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import nh3
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy.orm import Mapped, defer, joinedload, mapped_column, relationship, validates
 
-from app.extensions import cache, db
+from app.extensions import db
 from app.models.base import enum_type, utcnow
+from app.models.media import Media  # before the statements below configure the mappers
+
+if TYPE_CHECKING:
+    from app.models.accounts import User
 
 # Tags an article body may use; everything else is stripped before it is stored.
 BODY_TAGS = {
-    "h2", "h3", "h4", "p", "br", "ul", "ol", "li", "strong", "em", "b", "i",
+    "h2", "h3", "h4", "p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "u", "s",
     "blockquote", "table", "thead", "tbody", "tr", "th", "td", "a", "img", "figure",
     "figcaption",
 }  # fmt: skip
-BODY_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt"}, "th": {"scope"}}
+BODY_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "width", "height"},
+    "th": {"scope", "colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+}
+URL_SCHEMES = {"http", "https"}
 
 SECTIONS = [  # slug, name, position: the three sections every site has after init
     ("news", "今日要闻", 1),
@@ -32,15 +48,28 @@ SECTIONS = [  # slug, name, position: the three sections every site has after in
 class ArticleStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
+    OFFLINE = "offline"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    ArticleStatus.DRAFT: "草稿",
+    ArticleStatus.PUBLISHED: "已发布",
+    ArticleStatus.OFFLINE: "已下线",
+}
 
 
 class Section(db.Model):
     __tablename__ = "sections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    slug: Mapped[str] = mapped_column(sa.String(40), unique=True)  # the URL: kept on rename
     name: Mapped[str] = mapped_column(sa.String(40))
     position: Mapped[int] = mapped_column(default=0)
+    hidden: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     articles: Mapped[list[Article]] = relationship(back_populates="section")
 
@@ -58,7 +87,7 @@ class Article(db.Model):
     summary: Mapped[str] = mapped_column(sa.String(500), default="")
     body: Mapped[str] = mapped_column(sa.Text, default="")
     source: Mapped[str] = mapped_column(sa.String(100), default="")
-    author: Mapped[str] = mapped_column(sa.String(100), default="")
+    author: Mapped[str] = mapped_column(sa.String(100), default="")  # the byline shown to readers
     status: Mapped[ArticleStatus] = mapped_column(
         enum_type(ArticleStatus),
         default=ArticleStatus.DRAFT,
@@ -66,32 +95,126 @@ class Article(db.Model):
     published_at: Mapped[datetime | None]
     views: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the content last changed: set by the editor's save, never by a page view.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # Raised by every save (the view counter's UPDATE leaves it alone): an editor's form
+    # carries the version it showed, so a colleague's newer save is never overwritten unseen.
+    version: Mapped[int] = mapped_column(server_default="1")
 
     section: Mapped[Section] = relationship(back_populates="articles")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by="Attachment.position", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
 
     @validates("body")
     def _sanitize_body(self, _key: str, value: str) -> str:
         return sanitize_html(value)
 
+    def is_public(self, now: datetime) -> bool:
+        """Whether visitors can read the article at ``now``."""
+        return (
+            self.status == ArticleStatus.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= now
+            and not self.section.hidden
+        )
+
+    def is_scheduled(self, now: datetime) -> bool:
+        """Published with a 发布日期 still to come: visitors see it from that moment."""
+        return (
+            self.status == ArticleStatus.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > now
+        )
+
+
+class ArticleRevision(db.Model):
+    """The fields of an article as one save left them: who, when and what."""
+
+    __tablename__ = "article_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    saved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(sa.String(200), default="")  # e.g. 发布, 恢复自修订 3
+    title: Mapped[str] = mapped_column(sa.String(200))
+    section_id: Mapped[int] = mapped_column(sa.ForeignKey("sections.id"))
+    summary: Mapped[str] = mapped_column(sa.String(500), default="")
+    source: Mapped[str] = mapped_column(sa.String(100), default="")
+    author: Mapped[str] = mapped_column(sa.String(100), default="")
+    status: Mapped[ArticleStatus] = mapped_column(enum_type(ArticleStatus))
+    published_at: Mapped[datetime | None]
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+
+    saved_by: Mapped[User | None] = relationship()
+    section: Mapped[Section] = relationship()
+
+
+class Attachment(db.Model):
+    """A file listed under an article as 附件."""
+
+    __tablename__ = "article_attachments"
+
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    media_id: Mapped[int] = mapped_column(sa.ForeignKey("media.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    media: Mapped[Media] = relationship(lazy="joined")
+
 
 def sanitize_html(html: str) -> str:
-    """Strip every tag and attribute an article body must not carry (scripts, styles, events)."""
-    return nh3.clean(html, tags=BODY_TAGS, attributes=BODY_ATTRIBUTES, link_rel="noopener")
+    """Strip every tag and attribute an article body must not carry (scripts, styles, events).
+
+    Links and images keep only http(s) and relative addresses (our media among them);
+    links get ``rel="noopener"``.
+    """
+    return nh3.clean(
+        html,
+        tags=BODY_TAGS,
+        attributes=BODY_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener",
+        strip_comments=True,
+    )
 
 
 def ensure_sections() -> None:
-    """Create the three standard sections if they are missing; safe to call repeatedly."""
-    existing = set(db.session.scalars(sa.select(Section.slug)))
+    """Create the three standard sections if no section exists yet; safe to call repeatedly.
+
+    Once a 系统管理员 has renamed, hidden or added sections, they are theirs: nothing is
+    brought back.
+    """
+    if db.session.scalar(sa.select(sa.func.count(Section.id))):
+        return
     for slug, name, position in SECTIONS:
-        if slug not in existing:
-            db.session.add(Section(slug=slug, name=name, position=position))
+        db.session.add(Section(slug=slug, name=name, position=position))
     db.session.commit()
 
 
 def all_sections() -> list[Section]:
-    """Return the sections in navigation order."""
-    return list(db.session.scalars(sa.select(Section).order_by(Section.position)))
+    """Every section, hidden ones too, in navigation order (for the admin)."""
+    return list(db.session.scalars(sa.select(Section).order_by(Section.position, Section.id)))
+
+
+def visible_sections() -> list[Section]:
+    """The sections visitors see, in navigation order."""
+    query = sa.select(Section).where(sa.not_(Section.hidden))
+    return list(db.session.scalars(query.order_by(Section.position, Section.id)))
 
 
 class SectionLink(NamedTuple):
@@ -100,32 +223,29 @@ class SectionLink(NamedTuple):
     name: str
 
 
-@cache.memoize()
 def section_links() -> list[SectionLink]:
-    """The navigation: every page shows it, so each worker reads it at most once a minute."""
-    return [SectionLink(s.id, s.slug, s.name) for s in all_sections()]
+    """The navigation, read on every page so that a change shows at once everywhere."""
+    return [SectionLink(s.id, s.slug, s.name) for s in visible_sections()]
 
 
-def _published():
-    return sa.select(Article).where(Article.status == ArticleStatus.PUBLISHED)
+def is_public(now: datetime):
+    """The condition an article must meet for visitors at ``now`` (section checked apart)."""
+    return sa.and_(Article.status == ArticleStatus.PUBLISHED, Article.published_at <= now)
 
 
 def _newest_first(query):
     return query.order_by(Article.published_at.desc(), Article.id.desc())
 
 
-def section_listing(section: Section):
-    """Return the query for a section's published articles, newest first."""
-    return _newest_first(_published().where(Article.section_id == section.id))
+def section_listing(section: Section, now: datetime):
+    """Return the query for a section's public articles, newest first."""
+    return _newest_first(sa.select(Article).where(is_public(now), Article.section_id == section.id))
 
 
-@cache.memoize()
-def published_count(section_id: int) -> int:
-    """How many published articles a section holds (cached: counting 30,000 rows is slow)."""
+def public_count(section: Section, now: datetime) -> int:
+    """How many public articles a section holds (counted from the listing index)."""
     return db.session.scalar(
-        sa.select(sa.func.count(Article.id)).where(
-            Article.section_id == section_id, Article.status == ArticleStatus.PUBLISHED
-        )
+        sa.select(sa.func.count()).where(is_public(now), Article.section_id == section.id)
     )
 
 
@@ -143,39 +263,50 @@ class _IdsFirstPagination(SelectPagination):
         return list(self._query_args["session"].scalars(page_rows.options(defer(Article.body))))
 
 
-def section_page(section: Section, page: int, per_page: int) -> SelectPagination:
-    """One page of a section's published articles, newest first; 404 past the last page."""
+def section_page(section: Section, page: int, per_page: int, now: datetime) -> SelectPagination:
+    """One page of a section's public articles, newest first; 404 past the last page."""
     pagination = _IdsFirstPagination(
-        select=section_listing(section), session=db.session, page=page, per_page=per_page,
+        select=section_listing(section, now), session=db.session, page=page, per_page=per_page,
         max_per_page=per_page, count=False,
     )  # fmt: skip
-    pagination.total = published_count(section.id)
+    pagination.total = public_count(section, now)
     return pagination
 
 
-def newest_in_section(section: Section, limit: int) -> list[Article]:
-    """Return the ``limit`` newest published articles of ``section``."""
-    listing = section_listing(section).options(defer(Article.body))
+def newest_in_section(section: Section, limit: int, now: datetime) -> list[Article]:
+    """Return the ``limit`` newest public articles of ``section``."""
+    listing = section_listing(section, now).options(defer(Article.body))
     return list(db.session.scalars(listing.limit(limit)))
 
 
 # The article page runs these on every request: built once, with bound parameters, because
 # building SQLAlchemy expressions costs more than running them on SQLite.
 _ARTICLES = Article.__table__
+_SECTIONS = Section.__table__
+_NOW = sa.bindparam("now", type_=sa.DateTime())
+_PUBLIC_ROW = sa.and_(
+    _ARTICLES.c.id == sa.bindparam("article_id"),
+    _ARTICLES.c.status == ArticleStatus.PUBLISHED,
+    _ARTICLES.c.published_at <= _NOW,
+    _ARTICLES.c.section_id.in_(sa.select(_SECTIONS.c.id).where(sa.not_(_SECTIONS.c.hidden))),
+)
+# Core statements: they neither raise the article's version nor touch updated_at.
 _COUNT_VIEW = (
     sa.update(_ARTICLES)
-    .where(
-        _ARTICLES.c.id == sa.bindparam("article_id"), _ARTICLES.c.status == ArticleStatus.PUBLISHED
-    )
+    .where(_PUBLIC_ROW)
     .values(views=_ARTICLES.c.views + 1)
     .returning(_ARTICLES.c.views)
 )
-_VIEW_COUNT = sa.select(_ARTICLES.c.views).where(
-    _ARTICLES.c.id == sa.bindparam("article_id"), _ARTICLES.c.status == ArticleStatus.PUBLISHED
-)
+_VIEW_COUNT = sa.select(_ARTICLES.c.views).where(_PUBLIC_ROW)
 _PUBLISHED_ARTICLE = (
     sa.select(Article)
-    .where(Article.id == sa.bindparam("article_id"), Article.status == ArticleStatus.PUBLISHED)
+    .join(Article.section)
+    .where(
+        Article.id == sa.bindparam("article_id"),
+        Article.status == ArticleStatus.PUBLISHED,
+        Article.published_at <= _NOW,
+        sa.not_(Section.hidden),
+    )
     .options(joinedload(Article.section, innerjoin=True))
 )
 
@@ -192,6 +323,7 @@ def _nearest(direction: str, newer: bool):
         sa.select(sa.literal(direction).label("direction"), _ARTICLES.c.id, _ARTICLES.c.title)
         .where(
             _ARTICLES.c.status == ArticleStatus.PUBLISHED,
+            _ARTICLES.c.published_at <= _NOW,
             _ARTICLES.c.section_id == sa.bindparam("section_id"),
             key > here if newer else key < here,
         )
@@ -209,36 +341,37 @@ class Neighbour(NamedTuple):
     title: str
 
 
-def published_article(article_id: int) -> Article | None:
-    """Return the article with its section if it exists and is published, else ``None``."""
-    return db.session.scalar(_PUBLISHED_ARTICLE, {"article_id": article_id})
+def published_article(article_id: int, now: datetime) -> Article | None:
+    """Return the article with its section if visitors can read it at ``now``, else ``None``."""
+    return db.session.scalar(_PUBLISHED_ARTICLE, {"article_id": article_id, "now": now})
 
 
-def neighbours(article: Article) -> tuple[Neighbour | None, Neighbour | None]:
-    """Return the previous (older) and next (newer) published article of the same section."""
+def neighbours(article: Article, now: datetime) -> tuple[Neighbour | None, Neighbour | None]:
+    """Return the previous (older) and next (newer) public article of the same section."""
     rows = db.session.execute(
         _NEIGHBOURS,
         {
             "section_id": article.section_id,
             "published_at": article.published_at,
             "article_id": article.id,
+            "now": now,
         },
     )
     found = {row.direction: Neighbour(row.id, row.title) for row in rows}
     return found.get("older"), found.get("newer")
 
 
-def count_view(article_id: int) -> int | None:
-    """Count one view of a published article and return its new total.
+def count_view(article_id: int, now: datetime) -> int | None:
+    """Count one view of a public article and return its new total.
 
     One atomic ``UPDATE … SET views = views + 1`` committed at once, so concurrent
-    readers never lose a view; ``None`` when no published article has that id.
+    readers never lose a view; ``None`` when no public article has that id.
     """
-    views = db.session.execute(_COUNT_VIEW, {"article_id": article_id}).scalar()
+    views = db.session.execute(_COUNT_VIEW, {"article_id": article_id, "now": now}).scalar()
     db.session.commit()
     return views
 
 
-def view_count(article_id: int) -> int | None:
-    """Read a published article's view count without changing it."""
-    return db.session.scalar(_VIEW_COUNT, {"article_id": article_id})
+def view_count(article_id: int, now: datetime) -> int | None:
+    """Read a public article's view count without changing it."""
+    return db.session.scalar(_VIEW_COUNT, {"article_id": article_id, "now": now})

@@ -5,14 +5,15 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from app.extensions import db
 from app.models import Section
+from app.models.base import utcnow
 from app.models.content import (
-    all_sections,
     count_view,
     neighbours,
     newest_in_section,
     published_article,
     section_page,
     view_count,
+    visible_sections,
 )
 from app.rendering import render_page
 
@@ -24,16 +25,20 @@ HOME_ARTICLES_PER_SECTION = 6
 @bp.get("/")
 def home():
     """Home page: the newest articles of every section."""
-    columns = [(s, newest_in_section(s, HOME_ARTICLES_PER_SECTION)) for s in all_sections()]
+    now = utcnow()
+    columns = [(s, newest_in_section(s, HOME_ARTICLES_PER_SECTION, now)) for s in visible_sections()]
     return render_template("public/home.html", columns=columns)
 
 
 @bp.get("/<slug>/")
 def section(slug: str):
     """A section's articles, newest first, paginated."""
-    current = db.first_or_404(sa.select(Section).where(Section.slug == slug))
+    current = db.first_or_404(sa.select(Section).where(Section.slug == slug, ~Section.hidden))
     page = section_page(
-        current, request.args.get("page", 1, type=int), current_app.config["ARTICLES_PER_PAGE"]
+        current,
+        request.args.get("page", 1, type=int),
+        current_app.config["ARTICLES_PER_PAGE"],
+        utcnow(),
     )
     return render_page("public/section.html", "article_list", section=current, page=page)
 
@@ -41,11 +46,12 @@ def section(slug: str):
 @bp.get("/articles/<int:article_id>")
 def article(article_id: int):
     """An article page; every full render counts one view."""
-    views = count_view(article_id)
-    found = published_article(article_id) if views is not None else None
+    now = utcnow()
+    views = count_view(article_id, now)
+    found = published_article(article_id, now) if views is not None else None
     if found is None:
         abort(404)
-    older, newer = neighbours(found)
+    older, newer = neighbours(found, now)
     return render_template(
         "public/article.html", article=found, views=views, older=older, newer=newer
     )
@@ -54,7 +60,7 @@ def article(article_id: int):
 @bp.get("/articles/<int:article_id>/views")
 def article_views(article_id: int):
     """The live view count of an article: read only, never counts a view."""
-    views = view_count(article_id)
+    views = view_count(article_id, utcnow())
     if views is None:
         abort(404)
     response = render_page("public/_view_count.html", article_id=article_id, views=views)

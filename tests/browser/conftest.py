@@ -55,7 +55,6 @@ def live_site(site_db):
         VIEW_POLL_SECONDS=POLL_SECONDS,
         CONSULT_MIN_FILL_SECONDS=CONSULT_MIN_FILL_SECONDS,
         CONSULT_RATE_LIMIT="100 per minute",  # every consultation test posts from 127.0.0.1
-        CACHE_TYPE="NullCache",  # tests add articles behind the server's back
     ) as server:
         yield server
 
