@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.cli import init_db
 from app.extensions import db
-from app.models import Article, ArticleStatus, Section
+from app.models import Article, ArticleStatus, Role, Section
 
 
 def empty_database(default_url: str) -> str:
@@ -108,22 +108,25 @@ class AuthActions:
     def __init__(self, app, client):
         self._app, self._client = app, client
 
-    def create(self, username="boss", password=STAFF_PASSWORD):
-        """Create a staff account unless it exists; return its id."""
+    def create(self, username="boss", password=STAFF_PASSWORD, roles=tuple(Role), **fields):
+        """Create a staff account with ``roles`` (every role by default) unless it exists."""
         from app.models.accounts import User, find_user
 
         with self._app.app_context():
             user = find_user(username)
             if user is None:
-                user = User(username=username)
+                user = User(username=username, **fields)
                 user.set_password(password)
+                user.roles = roles
                 db.session.add(user)
                 db.session.commit()
             return user.id
 
-    def login(self, username="boss", password=STAFF_PASSWORD, next=None, **kwargs):
+    def login(
+        self, username="boss", password=STAFF_PASSWORD, next=None, roles=tuple(Role), **kwargs
+    ):
         """Post the login form (creating the account first); return the response."""
-        self.create(username, password)
+        self.create(username, password, roles)
         query = {"next": next} if next else {}
         data = {"username": username, "password": password}
         return self._client.post("/admin/login", query_string=query, data=data, **kwargs)

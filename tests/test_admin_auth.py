@@ -94,8 +94,9 @@ def test_login_returns_to_the_page_asked_for(client, auth):
     assert client.get(response.headers["Location"]).status_code == 200
 
 
-def test_login_without_next_lands_in_the_inbox(auth):
-    assert auth.login().headers["Location"] == "/admin/messages"
+def test_login_without_next_lands_in_the_inbox(auth, client):
+    assert auth.login().headers["Location"] == "/admin/"
+    assert client.get("/admin/").headers["Location"] == "/admin/messages"
 
 
 def test_username_is_not_case_sensitive(auth):
@@ -121,7 +122,7 @@ def test_username_is_not_case_sensitive(auth):
 )
 def test_open_redirects_in_next_are_refused(auth, target):
     response = auth.login(next=target)
-    assert response.headers["Location"] == "/admin/messages"
+    assert response.headers["Location"] == "/admin/"
 
 
 def test_safe_next_keeps_admin_paths_with_their_query(app):

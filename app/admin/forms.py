@@ -8,10 +8,11 @@ from flask_wtf import FlaskForm
 from wtforms import Form, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import DateField, HiddenField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, ValidationError
 
 from app.admin.inbox import InboxFilter
 from app.admin.report import Period, default_period
+from app.models.accounts import PASSWORD_MIN_LENGTH, password_problem
 from app.models.consult import CATEGORIES, MessageStatus
 
 REPLY_MAX_LENGTH = 5000
@@ -54,6 +55,36 @@ class ReplyForm(FlaskForm):
             return int(self.version.data)
         except (TypeError, ValueError):
             return None
+
+
+def strong_password(_form, field) -> None:
+    """A new password must pass the same rule as the command line's."""
+    problem = password_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        "当前密码",
+        validators=[InputRequired("请输入当前密码。")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = PasswordField(
+        "新密码",
+        validators=[InputRequired("请输入新密码。"), strong_password],
+        render_kw={"autocomplete": "new-password"},
+        description=f"至少 {PASSWORD_MIN_LENGTH} 个字符。",
+    )
+    repeat = PasswordField(
+        "再次输入新密码",
+        validators=[
+            InputRequired("请再次输入新密码。"),
+            EqualTo("new", "两次输入的新密码不一致。"),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("修改密码")
 
 
 class ConfirmForm(FlaskForm):

@@ -1,10 +1,9 @@
-"""Routes of the admin area: sign-in, the inbox, messages, export and the audit log."""
+"""Routes of the admin area: sign-in, password, the inbox, messages, export and the audit log."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -18,9 +17,17 @@ from flask import (
 )
 from flask_login import current_user, logout_user
 
+from app.admin.access import ANY_STAFF, actor, allow, go, may_use, staff_blueprint
 from app.admin.auth import client_ip, safe_next, sign_in, start_session
 from app.admin.export import messages_csv
-from app.admin.forms import ConfirmForm, InboxFilterForm, LoginForm, PeriodForm, ReplyForm
+from app.admin.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    InboxFilterForm,
+    LoginForm,
+    PeriodForm,
+    ReplyForm,
+)
 from app.admin.inbox import (
     TRANSITIONS,
     available_actions,
@@ -32,64 +39,35 @@ from app.admin.inbox import (
     reply_to,
     timeline,
 )
-from app.admin.report import deadline, duration_text, promise_report
-from app.extensions import csrf, db, login_manager
+from app.admin.report import promise_report
+from app.extensions import db
+from app.models.accounts import Role
 from app.models.audit import AuditAction, AuditEvent, audit
 from app.models.base import to_local, utcnow
 from app.models.consult import Message
 from app.rendering import render_page, wants_fragment
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = staff_blueprint("admin", __name__, url_prefix="/admin")
 
 MESSAGES_PER_PAGE = 20
 EVENTS_PER_PAGE = 50
-OPEN_ENDPOINTS = {"admin.login"}
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-@bp.before_request
-def guard():
-    """The login wall for every admin URL, then CSRF on every change (in that order).
-
-    Checking the session first lets an htmx POST from an expired session get
-    ``HX-Redirect`` to the login page rather than a CSRF error nobody sees.
-    """
-    if request.endpoint not in OPEN_ENDPOINTS and not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if request.method not in SAFE_METHODS and current_app.config["WTF_CSRF_ENABLED"]:
-        csrf.protect()
-    return None
+# Where an account lands after signing in: the first of these its roles allow.
+START_PAGES = ["admin.inbox", "articles.index", "staff.users"]
 
 
 @bp.context_processor
-def admin_helpers() -> dict:
-    now = utcnow()
-    return {
-        "now": now,
-        "deadline_of": deadline,
-        "duration_text": duration_text,
-        "first_line": first_line,
-        "live_counts": lambda: inbox_counts(now),
-    }
-
-
-def actor():
-    """The signed-in user itself, not Flask-Login's proxy."""
-    return current_user._get_current_object()
-
-
-def go(endpoint: str, **values) -> Response:
-    """Redirect after a change: ``HX-Redirect`` for htmx, 303 See Other otherwise."""
-    target = url_for(endpoint, **values)
-    if request.headers.get("HX-Request"):
-        return Response("", 200, {"HX-Redirect": target})
-    return redirect(target, 303)
+def message_helpers() -> dict:
+    return {"first_line": first_line}
 
 
 @bp.get("/")
+@allow(*ANY_STAFF)
 def index():
-    """The admin area starts at the inbox."""
-    return redirect(url_for("admin.inbox"))
+    """The admin area starts at the first area the account may use."""
+    for endpoint in START_PAGES:
+        if endpoint in current_app.view_functions and may_use(endpoint):
+            return redirect(url_for(endpoint))
+    abort(403)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -97,17 +75,42 @@ def login():
     """The sign-in form; success opens a fresh session and returns to the page asked for."""
     next_page = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
-        return redirect(next_page or url_for("admin.inbox"))
+        return redirect(next_page or url_for("admin.index"))
     form, error = LoginForm(), ""
     if form.validate_on_submit():
         user, error = sign_in(form.username.data, form.password.data)
         if user is not None:
             start_session(user)
-            return redirect(next_page or url_for("admin.inbox"), 303)
+            if user.must_change_password:
+                flash("请先设置您自己的新密码。", "info")
+                return redirect(url_for("admin.change_password"), 303)
+            return redirect(next_page or url_for("admin.index"), 303)
     return render_template("admin/login.html", form=form, error=error, next_page=next_page)
 
 
+@bp.route("/password", methods=["GET", "POST"])
+@allow(*ANY_STAFF)
+def change_password():
+    """修改密码: required after signing in with a one-time password; ends other sessions."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = actor()
+        if not user.check_password(form.current.data):
+            form.current.errors.append("当前密码不正确。")
+        else:
+            user.set_password(form.new.data)
+            user.must_change_password = False
+            audit(AuditAction.ACCOUNT, actor=user.username, target=user.username,
+                  ip=client_ip(), detail="修改密码")  # fmt: skip
+            db.session.commit()
+            start_session(user)  # the new session token ends every other session
+            flash("密码已修改。", "success")
+            return redirect(url_for("admin.index"), 303)
+    return render_template("admin/password.html", form=form)
+
+
 @bp.post("/logout")
+@allow(*ANY_STAFF)
 def logout():
     """退出: end the session and go back to the sign-in page."""
     audit(
@@ -124,6 +127,7 @@ def logout():
 
 
 @bp.get("/messages")
+@allow(Role.RESPONDER)
 def inbox():
     """The inbox: filters in the URL, 20 a page, newest first, with the promise report."""
     filters, period_form = InboxFilterForm(request.args), PeriodForm(request.args)
@@ -148,6 +152,7 @@ def inbox():
 
 
 @bp.get("/messages/counts")
+@allow(Role.RESPONDER)
 def counts():
     """The live 待处理 / 已超时 counts; read only, and polling does not keep a session alive."""
     g.passive_request = True
@@ -155,6 +160,7 @@ def counts():
 
 
 @bp.get("/messages/export.csv")
+@allow(Role.RESPONDER)
 def export():
     """The messages of the current filter as CSV (UTF-8 with BOM), written to the audit log."""
     filters = InboxFilterForm(request.args)
@@ -203,12 +209,14 @@ def after_action(message: Message, done: str, error: str | None) -> Response:
 
 
 @bp.get("/messages/<int:message_id>")
+@allow(Role.RESPONDER)
 def message(message_id: int):
     """One message: every field, the reply form, the actions and the timeline."""
     return show_message(db.get_or_404(Message, message_id))
 
 
 @bp.post("/messages/<int:message_id>/reply")
+@allow(Role.RESPONDER)
 def reply(message_id: int):
     """Answer a message: status 已答复, with who answered and when."""
     found = db.get_or_404(Message, message_id)
@@ -225,6 +233,7 @@ def reply(message_id: int):
 
 
 @bp.post("/messages/<int:message_id>/status")
+@allow(Role.RESPONDER)
 def status(message_id: int):
     """Close, reopen, or mark a message as spam or not spam."""
     found = db.get_or_404(Message, message_id)
@@ -238,6 +247,7 @@ def status(message_id: int):
 
 
 @bp.route("/messages/<int:message_id>/delete", methods=["GET", "POST"])
+@allow(Role.RESPONDER)
 def delete(message_id: int):
     """Delete a message after a confirmation step; the audit log keeps a tombstone."""
     found = db.get_or_404(Message, message_id)
@@ -253,6 +263,7 @@ def delete(message_id: int):
 
 
 @bp.get("/audit")
+@allow(Role.ADMIN)
 def audit_log():
     """The audit log, newest first: sign-ins, replies, status changes, exports, deletions."""
     query = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())

@@ -26,7 +26,9 @@ HOME_ARTICLES_PER_SECTION = 6
 def home():
     """Home page: the newest articles of every section."""
     now = utcnow()
-    columns = [(s, newest_in_section(s, HOME_ARTICLES_PER_SECTION, now)) for s in visible_sections()]
+    columns = [
+        (s, newest_in_section(s, HOME_ARTICLES_PER_SECTION, now)) for s in visible_sections()
+    ]
     return render_template("public/home.html", columns=columns)
 
 
