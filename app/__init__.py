@@ -63,7 +63,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     compress.init_app(app)
 
-    from app import admin, assets, cli, errors, security, templating
+    from app import (
+        admin,
+        articles,
+        assets,
+        cli,
+        errors,
+        media,
+        sections,
+        security,
+        staff,
+        templating,
+        wording,
+    )
     from app.consult.routes import bp as consult_bp
     from app.ops.routes import bp as ops_bp
     from app.public.routes import bp as public_bp
@@ -72,6 +84,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(ops_bp)
     app.register_blueprint(consult_bp)
     admin.init_app(app)
+    for feature in (articles, media, sections, staff, wording):
+        feature.init_app(app)
     assets.init_app(app)
     cli.init_app(app)
     errors.init_app(app)
