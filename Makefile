@@ -36,7 +36,7 @@ bench: deps
 	@command -v ab >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq apache2-utils; }
 	$(BIN)/python bench/run.py
 
-deps: $(VENV)/.installed static/vendor/htmx.min.js
+deps: $(VENV)/.installed static/vendor/htmx.min.js static/vendor/quill/quill.js
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ node_modules/.installed: package.json package-lock.json
 static/vendor/htmx.min.js: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# Quill 2, the rich-text editor of 正文 (admin only): script, its snow theme, licence.
+static/vendor/quill/quill.js: node_modules/.installed
+	mkdir -p static/vendor/quill
+	cp node_modules/quill/dist/quill.js node_modules/quill/dist/quill.snow.css \
+	   node_modules/quill/dist/quill.js.LICENSE.txt node_modules/quill/LICENSE static/vendor/quill/
 
 # Debian's Chromium for the browser tests and Lighthouse, ApacheBench for the benchmark's
 # smoke test, Java for the Nu HTML checker.

@@ -1,7 +1,5 @@
 """Command-line tasks: ``flask --app wsgi init-db``, ``seed-demo``."""
 
-from datetime import UTC, datetime, time
-
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -9,45 +7,45 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from app.extensions import db
-from app.models import Article, ArticleStatus, Section
-from app.models.base import LOCAL_TZ
+from app.models import Article, Section
 from app.models.content import ensure_sections
 
 
 def init_db() -> None:
-    """Bring the schema up to date with the migrations, then create the three sections."""
+    """Bring the schema up to date, then create the sections and the word list if missing."""
+    from app.wording.checker import ensure_word_list  # the wording package needs the admin's
+
     upgrade()
     ensure_sections()
+    ensure_word_list()
 
 
 def seed_demo() -> int:
-    """Add the demo articles that are not there yet; return how many were added."""
-    from app.demo_content import DEMO_ARTICLES
+    """Add the demo articles that are not there yet; return how many were added.
+
+    Each goes through the editor's own save (sanitising, wording check, revision, audit),
+    then gets the view count its data file gives.
+    """
+    from app.articles.service import Action, ArticleFields, save_article
+    from app.demo import demo_articles
 
     sections = {s.slug: s for s in db.session.scalars(sa.select(Section))}
     existing = set(db.session.execute(sa.select(Article.section_id, Article.title)).all())
     added = 0
-    for item in DEMO_ARTICLES:
-        section = sections[item["section"]]
-        if (section.id, item["title"]) in existing:
+    for item in demo_articles():
+        section = sections.get(item.section)
+        if section is None or (section.id, item.title) in existing:
             continue
-        day = datetime.strptime(item["published"], "%Y-%m-%d").date()
-        published = datetime.combine(day, time(9, 30), LOCAL_TZ).astimezone(UTC)
-        db.session.add(
-            Article(
-                section=section,
-                title=item["title"],
-                summary=item["summary"],
-                body=item["body"],
-                source=item["source"],
-                author=item["author"],
-                views=item["views"],
-                status=ArticleStatus.PUBLISHED,
-                published_at=published.replace(tzinfo=None),
-            )
+        wanted = ArticleFields(
+            title=item.title, section_id=section.id, summary=item.summary, source=item.source,
+            author=item.author, published_at=item.published_at, body=item.body,
+        )  # fmt: skip
+        article = save_article(None, wanted, Action.PUBLISH, None, now=item.published_at)
+        db.session.execute(
+            sa.update(Article).where(Article.id == article.id).values(views=item.views)
         )
+        db.session.commit()
         added += 1
-    db.session.commit()
     return added
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from app.demo_content import DEMO_ARTICLES
+from app.demo import demo_articles
 from app.models import CATEGORIES, Article, ArticleStatus, Message, MessageStatus, Section
 from app.models.base import utcnow
 from app.models.consult import RECEIPT_ALPHABET, RECEIPT_LENGTH
@@ -46,15 +46,15 @@ class Filled:
 def _blocks() -> list[str]:
     """Every paragraph and subheading of the demo bodies, to be recombined."""
     blocks = []
-    for item in DEMO_ARTICLES:
-        blocks += re.findall(r"<(?:p|h2)>.*?</(?:p|h2)>", str(item["body"]))
+    for item in demo_articles():
+        blocks += re.findall(r"<(?:p|h2)>.*?</(?:p|h2)>", item.body)
     return blocks
 
 
 def _article_rows(count: int, sections: list[int], newest: datetime, rng: random.Random):
     blocks = _blocks()
-    titles = [str(item["title"]) for item in DEMO_ARTICLES]
-    summaries = [str(item["summary"]) for item in DEMO_ARTICLES]
+    titles = [item.title for item in demo_articles()]
+    summaries = [item.summary for item in demo_articles()]
     for n in range(count):
         # Oldest first, so ids grow with the publication time, as they do on a real site.
         published = newest - timedelta(minutes=47 * (count - 1 - n))
@@ -77,7 +77,7 @@ def _article_rows(count: int, sections: list[int], newest: datetime, rng: random
 def _message_rows(count: int, newest: datetime, rng: random.Random):
     statuses = list(STATUS_WEIGHTS)
     weights = list(STATUS_WEIGHTS.values())
-    summaries = [str(item["summary"]) for item in DEMO_ARTICLES]
+    summaries = [item.summary for item in demo_articles()]
     receipts: set[str] = set()
     while len(receipts) < count:
         receipts.add("".join(rng.choices(RECEIPT_ALPHABET, k=RECEIPT_LENGTH)))
