@@ -69,7 +69,7 @@ class ArticleForm(FlaskForm):
         render_kw={"rows": 18, "data-rich-text": ""},
     )
     attachments = MultipleFileField("附件", description="PDF、Word、Excel 或 ZIP 文件。")
-    image = FileField("插入图片", description="JPEG、PNG 或 WebP 图片,将添加到正文末尾。")
+    image = FileField("上传图片", description="JPEG、PNG 或 WebP 图片,将添加到正文末尾。")
     image_alt = StringField(
         "图片替代文本",
         validators=[Length(max=200)],

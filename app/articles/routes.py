@@ -188,11 +188,11 @@ def preview():
     if wanted is None or not form.section.data:
         abort(400)
     article = db.session.get(Article, request.args.get("article", type=int) or 0)
+    wanted.body = sanitize_html(wanted.body)
+    wanted.published_at = wanted.published_at or utcnow()
     shown = SimpleNamespace(
         **vars(wanted),
         id=article.id if article else 0,
-        body=sanitize_html(wanted.body),
-        published_at=wanted.published_at or utcnow(),
         section=next(s for s in all_sections() if s.id == wanted.section_id),
         attachments=article.attachments if article else [],
         views=article.views if article else 0,
