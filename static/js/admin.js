@@ -22,7 +22,7 @@
   // users are not left on a button that no longer exists.
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.elt;
-    if (!target || target.matches("[data-poll]")) {
+    if (!target || target.matches("[data-poll], [data-live-panel]")) {
       return;
     }
     var alert = document.getElementById("admin-alert");
