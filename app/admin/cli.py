@@ -1,7 +1,7 @@
 """Account commands: ``flask --app wsgi create-admin NAME`` and ``set-password NAME``.
 
 There is no default account; the first one is made here. Without ``--password`` the
-password is asked for twice, hidden.
+password is asked for twice, hidden. Without ``--role`` the account holds every role.
 """
 
 import click
@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from app.cli import init_db
 from app.extensions import db
 from app.models.accounts import (
+    Role,
     User,
     find_user,
     normalize_username,
@@ -18,6 +19,7 @@ from app.models.accounts import (
     username_problem,
 )
 from app.models.audit import AuditAction, audit
+from app.staff.accounts import email_problem, normalize_email, roles_text
 
 password_option = click.option(
     "--password",
@@ -34,11 +36,34 @@ def _check_password(password: str) -> None:
         raise click.ClickException(problem)
 
 
+def _checked_email(_context, _param, email: str) -> str:
+    """Refuse a malformed address before the password is asked for."""
+    email = email.strip()
+    problem = email_problem(email)
+    if problem:
+        raise click.BadParameter(problem)
+    return normalize_email(email)
+
+
 @click.command("create-admin")
 @click.argument("username")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([role.value for role in Role]),
+    help="A role to give (repeatable): admin 系统管理员, editor 编辑, responder 负责人. "
+    "Every role when left out.",
+)
+@click.option(
+    "--email",
+    default="",
+    callback=_checked_email,
+    help="The account's e-mail address (optional).",
+)
 @password_option
 @with_appcontext
-def create_admin_command(username: str, password: str) -> None:
+def create_admin_command(username: str, roles: tuple[str, ...], email: str, password: str) -> None:
     """Create a staff account that can sign in to /admin/."""
     init_db()
     problem = username_problem(username)
@@ -47,12 +72,19 @@ def create_admin_command(username: str, password: str) -> None:
     if find_user(username):
         raise click.ClickException(f"用户 {normalize_username(username)} 已存在。")
     _check_password(password)
-    user = User(username=normalize_username(username))
+    user = User(username=normalize_username(username), email=email)
     user.set_password(password)
+    user.roles = roles or Role
     db.session.add(user)
-    audit(AuditAction.ACCOUNT, actor=None, target=user.username, detail="命令行创建账号")
+    given = roles_text(user.roles)
+    audit(
+        AuditAction.ACCOUNT,
+        actor=None,
+        target=user.username,
+        detail=f"命令行创建账号(角色:{given})",
+    )
     db.session.commit()
-    click.echo(f"已创建管理员 {user.username}。")
+    click.echo(f"已创建管理员 {user.username}(角色:{given})。")
 
 
 @click.command("set-password")
