@@ -106,7 +106,9 @@ def test_forbidden_for_htmx_is_a_message_in_place_not_a_login_form(auth, client)
         (ADMIN, ["账号", "栏目", "用语词表", "审计日志"], ["留言<", "文章<"]),
     ],
 )
-def test_the_admin_navigation_shows_only_what_the_account_may_use(auth, client, role, shown, hidden):
+def test_the_admin_navigation_shows_only_what_the_account_may_use(
+    auth, client, role, shown, hidden
+):
     auth.login(f"only-{role.value}", roles=[role])
     page = client.get("/admin/password").get_data(as_text=True)
     nav = page.split('aria-label="后台导航"')[1].split("</nav>")[0]

@@ -40,7 +40,10 @@ def required(message: str):
 class ArticleForm(FlaskForm):
     title = StringField(
         "标题",
-        validators=[required("请填写标题。"), Length(max=TITLE_MAX, message=f"标题不能超过 {TITLE_MAX} 字。")],
+        validators=[
+            required("请填写标题。"),
+            Length(max=TITLE_MAX, message=f"标题不能超过 {TITLE_MAX} 字。"),
+        ],
     )
     section = SelectField("栏目", coerce=int, validators=[InputRequired("请选择栏目。")])
     summary = TextAreaField(
@@ -91,9 +94,11 @@ class ArticleForm(FlaskForm):
         ]
 
     def validate_image_alt(self, field) -> None:
-        if self.image.data and getattr(self.image.data, "filename", "") and not (
-            field.data or ""
-        ).strip():
+        if (
+            self.image.data
+            and getattr(self.image.data, "filename", "")
+            and not (field.data or "").strip()
+        ):
             raise ValidationError("上传图片时请填写替代文本。")
 
     @classmethod

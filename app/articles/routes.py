@@ -241,4 +241,3 @@ def restore_revision(article_id: int, revision_id: int):
         return go("articles.history", article_id=article.id)
     flash("已恢复该修订的内容(作为一条新的修订)。", "success")
     return go("articles.edit", article_id=article.id)
-
