@@ -361,3 +361,14 @@ def test_save_article_sanitises_whoever_calls_it(app):
                                published_at=datetime(2026, 1, 1))  # fmt: skip
         article = save_article(None, wanted, Action.PUBLISH, None)
         assert article.body == "<p>文</p>"
+
+
+def test_a_tables_first_row_becomes_its_header_row(app, editor):
+    body = '<table><tbody><tr><td>日期</td><td colspan="2">内容</td></tr><tr><td>1日</td><td>培训</td></tr></tbody></table>'
+    editor.post(NEW, data=form(title="表格", body=body))
+    stored = article_row(app, title="表格").body
+    assert (
+        '<thead><tr><th scope="col">日期</th><th scope="col" colspan="2">内容</th></tr></thead>'
+        in stored
+    )
+    assert "<tbody><tr><td>1日</td><td>培训</td></tr></tbody>" in stored

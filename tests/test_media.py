@@ -498,3 +498,15 @@ def test_a_file_uploaded_to_one_server_is_served_by_another(database_url):
         with ThreadPoolExecutor(4) as pool:
             answers = list(pool.map(send, [first.url, second.url] * 2))
         assert len({answer["id"] for answer in answers}) == 1
+
+
+def test_a_server_error_during_an_upload_is_reported_in_chinese(app, editor, monkeypatch):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr("app.media.routes.save_upload", broken)
+    response = post(editor, samples.pdf(), "通知.pdf")
+    assert response.status_code == 500
+    assert response.json == {"error": "上传没有成功,请稍后重试;如果一再失败,请联系系统管理员。"}

@@ -102,6 +102,27 @@ class _ImagesWithoutAlt(HTMLParser):
             self.missing += 1
 
 
+FIRST_ROW = re.compile(r"<table>(?:<tbody>)?\s*(<tr>.*?</tr>)", re.S)
+
+
+def with_header_rows(html: str) -> str:
+    """Make the first row of each table without headers its header row (th, scope=col).
+
+    The editor's tables have plain cells only; screen readers need to know what each
+    column holds, and a council's tables carry their column names in the first row.
+    """
+
+    def promote(match: re.Match) -> str:
+        if "<th" in match.group(0) or "</table>" in match.group(1):
+            return match.group(0)
+        row = re.sub(r"<td(\s[^>]*)?>", r'<th scope="col"\1>', match.group(1))
+        row = row.replace("</td>", "</th>")
+        body = "<tbody>" if match.group(0).startswith("<table><tbody>") else ""
+        return f"<table><thead>{row}</thead>{body}"
+
+    return FIRST_ROW.sub(promote, html) if "<table>" in html else html
+
+
 def images_without_alt(html: str) -> int:
     """How many images of ``html`` have no 替代文本."""
     parser = _ImagesWithoutAlt()
@@ -131,7 +152,7 @@ def save_article(
     now = now or utcnow()
     if article is not None and seen_version != article.version:
         raise ConflictRefused(article)
-    wanted.body = sanitize_html(wanted.body)
+    wanted.body = with_header_rows(sanitize_html(wanted.body))
     if images_without_alt(wanted.body):
         raise SaveRefused("正文中有图片缺少替代文本,请为每张图片填写替代文本后再保存。")
     status = {

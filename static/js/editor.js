@@ -141,7 +141,10 @@
       },
     });
     openImage = imageDialog(quill, config.getAttribute("data-upload-url"));
-    quill.setContents(quill.clipboard.convert({ html: textarea.value }), "silent");
+    // Quill's tables know plain cells only: the server makes the first row the header
+    // row again on every save, so header cells are handed to the editor as plain ones.
+    var html = textarea.value.replace(/<(\/?)th\b[^>]*>/g, "<$1td>");
+    quill.setContents(quill.clipboard.convert({ html: html }), "silent");
 
     // The editor, not the hidden textarea, is what the label names now.
     var root = quill.root;
