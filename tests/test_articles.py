@@ -364,7 +364,10 @@ def test_save_article_sanitises_whoever_calls_it(app):
 
 
 def test_a_tables_first_row_becomes_its_header_row(app, editor):
-    body = '<table><tbody><tr><td>日期</td><td colspan="2">内容</td></tr><tr><td>1日</td><td>培训</td></tr></tbody></table>'
+    body = (
+        '<table><tbody><tr><td>日期</td><td colspan="2">内容</td></tr>'
+        "<tr><td>1日</td><td>培训</td></tr></tbody></table>"
+    )
     editor.post(NEW, data=form(title="表格", body=body))
     stored = article_row(app, title="表格").body
     assert (
