@@ -19,6 +19,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         title, message = MESSAGES.get(error.code, (error.name, error.description))
+        if error.code == 403 and error.description != type(error).description:
+            message = error.description  # the guard says what the account may not do
         page = render_template("errors/error.html", code=error.code, title=title, message=message)
         return page, error.code
 

@@ -96,6 +96,8 @@ def test_forbidden_for_htmx_is_a_message_in_place_not_a_login_form(auth, client)
     assert response.headers["HX-Retarget"] == "#admin-alert"
     html = response.get_data(as_text=True)
     assert "没有权限" in html and "<form" not in html and "<html" not in html
+    page = client.get("/admin/messages").get_data(as_text=True)
+    assert "无权访问" in page and "您的账号没有权限使用此功能" in page
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import nh3
 import sqlalchemy as sa
+from flask import g
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy.orm import Mapped, defer, joinedload, mapped_column, relationship, validates
 
@@ -224,8 +225,10 @@ class SectionLink(NamedTuple):
 
 
 def section_links() -> list[SectionLink]:
-    """The navigation, read on every page so that a change shows at once everywhere."""
-    return [SectionLink(s.id, s.slug, s.name) for s in visible_sections()]
+    """The navigation, read once per request so that a change shows at once everywhere."""
+    if "section_links" not in g:
+        g.section_links = [SectionLink(s.id, s.slug, s.name) for s in visible_sections()]
+    return g.section_links
 
 
 def is_public(now: datetime):
