@@ -38,6 +38,7 @@ MEDIA_CSP = "default-src 'none'; sandbox"
 
 
 @bp.errorhandler(HTTPException)
+@bp.errorhandler(500)  # by code, or the site's HTML page for 500 would win
 def json_error(error: HTTPException):
     """Errors of the upload endpoint as JSON with a Chinese message, as its script expects."""
     if error.code == 413:
