@@ -9,34 +9,19 @@ from http.cookiejar import CookieJar
 
 import pytest
 import sqlalchemy as sa
-from flask import url_for
 
-from app import create_app
 from app.admin.auth import TOO_MANY_ATTEMPTS, WRONG_CREDENTIALS, safe_next
 from app.extensions import db
 from app.models import AuditAction, AuditEvent, RateLimitHit
 from app.models import accounts as accounts_module
 from tests.conftest import STAFF_PASSWORD
+from tests.helpers import route_params
 from tests.live import live_server
 
 LOGIN = "/admin/login"
 
 
-def admin_routes() -> list:
-    """``(method, url)`` of every admin route but the login page, read from the URL map."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    cases = []
-    with app.test_request_context():
-        for rule in app.url_map.iter_rules():
-            if not rule.endpoint.startswith("admin.") or rule.endpoint == "admin.login":
-                continue
-            url = url_for(rule.endpoint, **dict.fromkeys(rule.arguments, 1))
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                cases.append(pytest.param(method, url, id=f"{method} {rule.rule}"))
-    return cases
-
-
-ADMIN_ROUTES = admin_routes()
+ADMIN_ROUTES = route_params("admin.", skip={"admin.login"})
 
 
 def test_the_admin_blueprint_has_the_expected_routes():

@@ -7,10 +7,9 @@ changes or forgets its mark fails this test.
 import urllib.parse
 
 import pytest
-from flask import url_for
 
-from app import create_app
 from app.models import Role
+from tests.helpers import routes
 
 ADMIN, EDITOR, RESPONDER = Role.ADMIN, Role.EDITOR, Role.RESPONDER
 ANY = {ADMIN, EDITOR, RESPONDER}
@@ -31,21 +30,11 @@ AREAS = {
 ENDPOINTS = {"wording.check": {EDITOR, ADMIN}}  # editors see the check while they write
 
 
-def admin_routes() -> list:
-    """``(endpoint, method, url)`` of every /admin/ route but the login page."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    cases = []
-    with app.test_request_context():
-        for rule in app.url_map.iter_rules():
-            if not rule.rule.startswith("/admin") or rule.endpoint == "admin.login":
-                continue
-            url = url_for(rule.endpoint, **dict.fromkeys(rule.arguments, 1))
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                cases.append((rule.endpoint, method, url))
-    return cases
-
-
-ROUTES = admin_routes()
+ROUTES = [
+    (r.endpoint, r.method, r.url)
+    for r in routes(path_prefix="/admin")
+    if r.endpoint != "admin.login"
+]
 
 
 def expected_roles(endpoint: str, url: str) -> set:

@@ -5,32 +5,18 @@ import urllib.parse
 
 import pytest
 import sqlalchemy as sa
-from flask import url_for
 
-from app import create_app
 from app.extensions import db
 from app.models import ArticleRevision, ArticleStatus, AuditAction, AuditEvent, Role, Section
 from app.sections.service import RESERVED_SLUGS, slug_problem
 from tests.conftest import STAFF_PASSWORD, AuthActions
+from tests.helpers import route_params
 
 SECTIONS = "/admin/sections"
 HTMX = {"HX-Request": "true"}
 
 
-def section_routes() -> list:
-    """``(method, url)`` of every route of the section list, read from the URL map."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    cases = []
-    with app.test_request_context():
-        for rule in app.url_map.iter_rules():
-            if rule.endpoint.startswith("sections."):
-                url = url_for(rule.endpoint, **dict.fromkeys(rule.arguments, 1))
-                for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                    cases.append(pytest.param(method, url, id=f"{method} {rule.rule}"))
-    return cases
-
-
-SECTION_ROUTES = section_routes()
+SECTION_ROUTES = route_params("sections.")
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ import urllib.parse
 
 import pytest
 import sqlalchemy as sa
-from flask import url_for
 from markupsafe import escape
 
-from app import create_app
 from app.admin.auth import WRONG_CREDENTIALS
 from app.extensions import db
 from app.models import AuditAction, AuditEvent, Role, User
@@ -27,25 +25,13 @@ from app.staff.accounts import (
     update_account,
 )
 from tests.conftest import STAFF_PASSWORD, AuthActions
+from tests.helpers import route_params
 
 USERS = "/admin/users"
 NEW = "/admin/users/new"
 
 
-def staff_routes() -> list:
-    """``(method, url)`` of every route of the accounts page, read from the URL map."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    cases = []
-    with app.test_request_context():
-        for rule in app.url_map.iter_rules():
-            if rule.endpoint.startswith("staff."):
-                url = url_for(rule.endpoint, **dict.fromkeys(rule.arguments, 1))
-                for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                    cases.append(pytest.param(method, url, id=f"{method} {rule.rule}"))
-    return cases
-
-
-STAFF_ROUTES = staff_routes()
+STAFF_ROUTES = route_params("staff.")
 
 
 @pytest.fixture
