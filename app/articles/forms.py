@@ -45,7 +45,12 @@ class ArticleForm(FlaskForm):
             Length(max=TITLE_MAX, message=f"标题不能超过 {TITLE_MAX} 字。"),
         ],
     )
-    section = SelectField("栏目", coerce=int, validators=[InputRequired("请选择栏目。")])
+    section = SelectField(
+        "栏目",
+        coerce=int,
+        validators=[InputRequired("请选择栏目。")],
+        render_kw={"required": False},  # always has a value: no empty first option to require
+    )
     summary = TextAreaField(
         "摘要",
         validators=[Length(max=SUMMARY_MAX, message=f"摘要不能超过 {SUMMARY_MAX} 字。")],

@@ -37,6 +37,7 @@ class WordForm(FlaskForm):
         choices=LEVEL_CHOICES,
         default=WordLevel.CAUTION.value,
         validators=[InputRequired("请选择级别。")],
+        render_kw={"required": False},  # always has a value: no empty first option to require
     )
     note = StringField(
         "说明",

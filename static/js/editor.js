@@ -13,15 +13,12 @@
     ".ql-link": "链接",
     ".ql-image": "插入图片",
     ".ql-table": "插入表格",
-    ".ql-table-row": "在下方加一行",
-    ".ql-table-column": "在右侧加一列",
-    ".ql-table-delete-row": "删除所在行",
-    ".ql-table-delete-column": "删除所在列",
     ".ql-clean": "清除格式",
   };
+  // Buttons named by their visible text (so voice control matches), explained by a title.
   var TEXT_BUTTONS = {
-    "table-row": "加行", "table-column": "加列",
-    "table-delete-row": "删行", "table-delete-column": "删列",
+    "table-row": ["加行", "在表格下方加一行"], "table-column": ["加列", "在表格右侧加一列"],
+    "table-delete-row": ["删行", "删除光标所在行"], "table-delete-column": ["删列", "删除光标所在列"],
   };
   var HEADINGS = { "2": "二级标题", "3": "三级标题", "4": "四级标题", "": "正文段落" };
 
@@ -40,13 +37,20 @@
     });
     Object.keys(TEXT_BUTTONS).forEach(function (name) {
       var button = toolbar.querySelector(".ql-" + name);
-      if (button) { button.textContent = TEXT_BUTTONS[name]; button.classList.add("ql-text-button"); }
+      if (button) {
+        button.textContent = TEXT_BUTTONS[name][0];
+        button.setAttribute("title", TEXT_BUTTONS[name][1]);
+        button.classList.add("ql-text-button");
+      }
     });
     toolbar.querySelectorAll(".ql-header .ql-picker-label").forEach(function (label) {
       label.setAttribute("aria-label", "段落格式");
     });
     toolbar.querySelectorAll(".ql-header .ql-picker-item").forEach(function (item) {
       item.setAttribute("aria-label", HEADINGS[item.getAttribute("data-value") || ""]);
+    });
+    toolbar.querySelectorAll("select.ql-header option").forEach(function (option) {
+      option.setAttribute("label", HEADINGS[option.value || ""]);
     });
     toolbar.setAttribute("role", "toolbar");
     toolbar.setAttribute("aria-label", "正文格式");
