@@ -182,8 +182,20 @@ def sanitize_html(html: str) -> str:
     """Strip every tag and attribute an article body must not carry (scripts, styles, events).
 
     Links and images keep only http(s) and relative addresses (our media among them);
-    links get ``rel="noopener"``.
+    links get ``rel="noopener"``. Broken markup (a link inside a link, say) is repaired by
+    the HTML parser, and a repaired document may parse differently once more: cleaning
+    repeats until it no longer changes, so what is stored is stable.
     """
+    clean = _clean(html)
+    for _ in range(4):
+        again = _clean(clean)
+        if again == clean:
+            break
+        clean = again
+    return clean
+
+
+def _clean(html: str) -> str:
     return nh3.clean(
         html,
         tags=BODY_TAGS,
