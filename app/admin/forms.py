@@ -1,4 +1,4 @@
-"""Forms of the admin area: sign-in, reply, the inbox filters and the report period."""
+"""Forms of the admin area: sign-in, reply, notes, reply templates, inbox filters, the report."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from wtforms.fields import DateField, HiddenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, ValidationError
 
-from app.admin.inbox import InboxFilter
+from app.admin.inbox import NEWEST, OVERDUE, InboxFilter
 from app.admin.report import Period, default_period
 from app.models.accounts import PASSWORD_MIN_LENGTH, password_problem
 from app.models.consult import CATEGORIES, MessageStatus
@@ -43,6 +43,8 @@ class ReplyForm(FlaskForm):
     )
     # The message's version when the form was shown (see ``Message.version``).
     version = HiddenField()
+    # "1" once the staff member confirmed replacing an answer already sent (更新答复).
+    confirm = HiddenField()
     submit = SubmitField("发送答复")
 
     def validate_reply(self, field) -> None:
@@ -55,6 +57,60 @@ class ReplyForm(FlaskForm):
             return int(self.version.data)
         except (TypeError, ValueError):
             return None
+
+    def confirmed(self) -> bool:
+        return self.confirm.data == "1"
+
+
+NOTE_MAX_LENGTH = 2000
+TEMPLATE_TITLE_MAX_LENGTH = 50
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(
+        "内部备注(仅工作人员可见)",
+        validators=[
+            InputRequired("请填写备注内容。"),
+            Length(max=NOTE_MAX_LENGTH, message=f"备注不能超过 {NOTE_MAX_LENGTH} 字。"),
+        ],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField("添加备注")
+
+    def validate_note(self, field) -> None:
+        if not field.data.strip():
+            raise ValidationError("请填写备注内容。")
+
+
+class ReplyTemplateForm(FlaskForm):
+    title = StringField(
+        "标题",
+        validators=[
+            InputRequired("请填写标题。"),
+            Length(
+                max=TEMPLATE_TITLE_MAX_LENGTH,
+                message=f"标题不能超过 {TEMPLATE_TITLE_MAX_LENGTH} 字。",
+            ),
+        ],
+        description="在答复框上方的“常用答复”列表中显示。",
+    )
+    text = TextAreaField(
+        "答复内容",
+        validators=[
+            InputRequired("请填写答复内容。"),
+            Length(max=REPLY_MAX_LENGTH, message=f"答复内容不能超过 {REPLY_MAX_LENGTH} 字。"),
+        ],
+        render_kw={"rows": 8},
+    )
+    submit = SubmitField("保存")
+
+    def validate_title(self, field) -> None:
+        if not field.data.strip():
+            raise ValidationError("请填写标题。")
+
+    def validate_text(self, field) -> None:
+        if not field.data.strip():
+            raise ValidationError("请填写答复内容。")
 
 
 def strong_password(_form, field) -> None:
@@ -99,6 +155,7 @@ class InboxFilterForm(Form):
         "状态",
         choices=[
             SelectChoice("", "全部(不含垃圾)"),
+            SelectChoice(OVERDUE, "已超时"),
             *(SelectChoice(s.value, s.label) for s in MessageStatus),
         ],
         default="",
@@ -108,26 +165,35 @@ class InboxFilterForm(Form):
         choices=[SelectChoice("", "全部类别"), *(SelectChoice(c, c) for c in CATEGORIES)],
         default="",
     )
+    sort = SelectField(
+        "排序",
+        choices=[SelectChoice("", "紧急优先"), SelectChoice(NEWEST, "最新")],
+        default="",
+    )
 
     def selected(self) -> InboxFilter:
         """The valid part of the filters; a value that is not offered counts as none."""
         self.validate()
-        for field in (self.status, self.category):
+        for field in (self.status, self.category, self.sort):
             if field.errors:
                 field.data, field.errors = "", []
+        status = self.status.data or ""
         return InboxFilter(
-            status=MessageStatus(self.status.data) if self.status.data else None,
+            status=MessageStatus(status) if status and status != OVERDUE else None,
             category=self.category.data or "",
             q=(self.q.data or "").strip()[:100],
+            overdue=status == OVERDUE,
+            sort=self.sort.data or "",
         )
 
     def args(self) -> dict[str, str]:
         """The filters as query-string arguments, empty ones left out."""
         chosen = self.selected()
         values = {
-            "status": chosen.status.value if chosen.status else "",
+            "status": OVERDUE if chosen.overdue else (chosen.status.value if chosen.status else ""),
             "category": chosen.category,
             "q": chosen.q,
+            "sort": chosen.sort,
         }
         return {key: value for key, value in values.items() if value}
 

@@ -1,58 +1,103 @@
-"""The inbox's queries and the things staff do to a message, each written to the audit log.
+"""The inbox's queries: triage order, filters, search, counts and the next message to answer.
 
-The inbox hides spam unless the 垃圾 filter asks for it: bots fill that folder, and staff
-should not have to wade through it to find real questions.
+What can happen to a message lives in ``app.consult.messages``; this module only reads.
+
+The inbox puts what is most urgent first: overdue messages (oldest deadline first), then
+the other pending ones by deadline, then the rest newest first; 最新 sorts everything
+newest first. Spam stays hidden unless the 垃圾 filter asks for it: bots fill that folder,
+and staff should not have to wade through it to find real questions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import selectinload
 
+from app.consult.service import normalise_receipt
 from app.extensions import db
 from app.models.accounts import User
-from app.models.audit import AuditAction, audit, events_for
-from app.models.base import utcnow
-from app.models.consult import REPLY_PROMISE, Message, MessageStatus
+from app.models.consult import Message, MessageClaim, MessageStatus
+
+OVERDUE = "overdue"  # the 已超时 filter: pending messages past their deadline
+NEWEST = "newest"  # the 最新 sort
 
 
 @dataclass(frozen=True)
 class InboxFilter:
-    """What the inbox shows: a status (None: all but spam), a category, a search text."""
+    """What the inbox shows: a status (None: all but spam) or only the overdue, a category,
+    a search text, and the order ("" for triage, ``NEWEST``)."""
 
     status: MessageStatus | None = None
     category: str = ""
     q: str = ""
+    overdue: bool = False
+    sort: str = ""
 
     def describe(self) -> str:
         """The filter in words, for the audit log of an export."""
-        status = self.status.label if self.status else "全部(不含垃圾)"
+        if self.overdue:
+            status = "已超时"
+        else:
+            status = self.status.label if self.status else "全部(不含垃圾)"
         return f"状态:{status};类别:{self.category or '全部'};搜索:{self.q or '无'}"
 
 
-def inbox_query(selected: InboxFilter) -> sa.Select:
-    """The messages ``selected`` asks for, newest first."""
-    query = sa.select(Message)
-    if selected.status is None:
+def _search(q: str) -> sa.ColumnElement[bool]:
+    """Name, phone, company or content containing ``q``, or a receipt number matching it
+    in any case, with or without spaces or dashes."""
+    matches = [
+        column.icontains(q, autoescape=True)
+        for column in (Message.name, Message.phone, Message.company, Message.content)
+    ]
+    receipt = normalise_receipt(q)
+    if receipt:
+        matches.append(Message.receipt.contains(receipt, autoescape=True))
+    return sa.or_(*matches)
+
+
+def triage_order() -> tuple:
+    """ORDER BY terms: pending first by deadline (so overdue, oldest first, lead), then the
+    rest newest first."""
+    pending = Message.status == MessageStatus.PENDING
+    return (
+        sa.case((pending, 0), else_=1),
+        sa.case((pending, Message.reply_due_at)),
+        Message.created_at.desc(),
+        Message.id.desc(),
+    )
+
+
+def inbox_query(selected: InboxFilter, now: datetime) -> sa.Select:
+    """The messages ``selected`` asks for, in triage order unless it asks for 最新."""
+    query = sa.select(Message).options(selectinload(Message.claim))
+    if selected.overdue:
+        query = query.where(Message.status == MessageStatus.PENDING, Message.reply_due_at < now)
+    elif selected.status is None:
         query = query.where(Message.status != MessageStatus.SPAM)
     else:
         query = query.where(Message.status == selected.status)
     if selected.category:
         query = query.where(Message.category == selected.category)
     if selected.q:
-        query = query.where(
-            sa.or_(
-                *(
-                    column.icontains(selected.q, autoescape=True)
-                    for column in (Message.name, Message.phone, Message.company, Message.content)
-                )
-            )
-        )
-    return query.order_by(Message.created_at.desc(), Message.id.desc())
+        query = query.where(_search(selected.q))
+    if selected.sort == NEWEST:
+        return query.order_by(Message.created_at.desc(), Message.id.desc())
+    return query.order_by(*triage_order())
+
+
+def next_pending(now: datetime, user: User, after: Message | None = None) -> Message | None:
+    """下一条待处理: the most urgent pending message other than ``after`` that no colleague
+    of ``user`` has claimed."""
+    query = sa.select(Message).where(
+        Message.status == MessageStatus.PENDING,
+        sa.or_(~Message.claim.has(), Message.claim.has(MessageClaim.user_id == user.id)),
+    )
+    if after is not None:
+        query = query.where(Message.id != after.id)
+    return db.session.scalar(query.order_by(*triage_order()).limit(1))
 
 
 def first_line(text: str, limit: int = 40) -> str:
@@ -65,138 +110,22 @@ def first_line(text: str, limit: int = 40) -> str:
 class InboxCounts:
     pending: int
     overdue: int
+    spam: int = 0
 
 
 def inbox_counts(now: datetime) -> InboxCounts:
-    """How many messages wait for an answer, and how many of them broke the promise."""
+    """How many messages wait for an answer, how many of them broke the promise, and how
+    many sit in the spam folder: one query."""
     pending = Message.status == MessageStatus.PENDING
-    count = sa.select(sa.func.count(Message.id))
-    return InboxCounts(
-        pending=db.session.scalar(count.where(pending)),
-        overdue=db.session.scalar(count.where(pending, Message.created_at < now - REPLY_PROMISE)),
-    )
 
+    def count(condition) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
-def _restored(message: Message) -> MessageStatus:
-    return MessageStatus.REPLIED if message.reply else MessageStatus.PENDING
-
-
-@dataclass(frozen=True)
-class Transition:
-    label: str  # the button
-    allowed_from: frozenset[MessageStatus]
-    target: Callable[[Message], MessageStatus]
-
-
-TRANSITIONS = {
-    "close": Transition(
-        "关闭",
-        frozenset({MessageStatus.PENDING, MessageStatus.REPLIED}),
-        lambda _m: MessageStatus.CLOSED,
-    ),
-    "reopen": Transition("重新打开", frozenset({MessageStatus.CLOSED}), _restored),
-    "spam": Transition(
-        "标记为垃圾",
-        frozenset({MessageStatus.PENDING, MessageStatus.REPLIED, MessageStatus.CLOSED}),
-        lambda _m: MessageStatus.SPAM,
-    ),
-    "not-spam": Transition("不是垃圾", frozenset({MessageStatus.SPAM}), _restored),
-}
-
-
-def available_actions(message: Message) -> list[tuple[str, str]]:
-    """``(action, button label)`` of the status changes ``message`` allows now."""
-    return [(name, t.label) for name, t in TRANSITIONS.items() if message.status in t.allowed_from]
-
-
-CHANGED_MEANWHILE = "该留言刚被其他负责人更新,您的操作未执行。请查看最新内容后再试。"
-REPLY_CHANGED_MEANWHILE = (
-    "在您填写期间,该留言已被其他负责人更新(见下方处理记录),您的答复尚未保存,"
-    "仍保留在输入框中。核对后再次提交即可保存。"
-)
-
-
-def _save() -> str | None:
-    """Commit; if another request changed the message since it was loaded, nothing is saved.
-
-    ``Message.version`` makes every UPDATE or DELETE check the version it loaded; a
-    concurrent change raises ``StaleDataError`` instead of being overwritten.
-    """
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        return CHANGED_MEANWHILE
-    return None
-
-
-def _set_status(message: Message, status: MessageStatus, actor: User, ip: str) -> None:
-    if status == message.status:
-        return
-    detail = f"{message.status.label} → {status.label}"
-    audit(AuditAction.STATUS, actor=actor.username, target=message.receipt, ip=ip, detail=detail)
-    message.status = status
-
-
-def change_status(message: Message, action: str, actor: User, ip: str) -> str | None:
-    """Apply ``action`` (a key of ``TRANSITIONS``); return why it cannot be done, or None."""
-    transition = TRANSITIONS[action]
-    if message.status not in transition.allowed_from:
-        return f"该留言当前为“{message.status.label}”,不能{transition.label}。"
-    _set_status(message, transition.target(message), actor, ip)
-    message.spam_reason = "staff" if message.status == MessageStatus.SPAM else ""
-    return _save()
-
-
-def reply_to(
-    message: Message, text: str, actor: User, ip: str, seen_version: int | None
-) -> str | None:
-    """Answer ``message`` (or correct the answer); return why it cannot be done, or None.
-
-    ``seen_version`` is the version the reply form showed: an answer written against an
-    older version is refused, so a colleague's newer reply is never overwritten unseen.
-    ``replied_at`` keeps the time of the first answer: that is what the promise measures.
-    """
-    if message.status == MessageStatus.SPAM:
-        return "垃圾留言不能答复,请先标记为“不是垃圾”。"
-    if seen_version != message.version:
-        return REPLY_CHANGED_MEANWHILE
-    audit(AuditAction.REPLY, actor=actor.username, target=message.receipt, ip=ip, detail=text)
-    _set_status(message, MessageStatus.REPLIED, actor, ip)
-    message.reply = text
-    message.replied_by = actor
-    if message.replied_at is None:
-        message.replied_at = utcnow()
-    return REPLY_CHANGED_MEANWHILE if _save() else None
-
-
-def delete_message(message: Message, actor: User, ip: str) -> str | None:
-    """Delete ``message``; the audit log keeps a tombstone without the visitor's details.
-
-    Returns why it was not deleted (it changed meanwhile), or None.
-    """
-    facts = (
-        f"类别:{message.category};收到:{message.created_at:%Y-%m-%d %H:%M} UTC;"
-        f"状态:{message.status.label};{'已答复' if message.reply else '未答复'}"
-    )
-    audit(AuditAction.DELETE, actor=actor.username, target=message.receipt, ip=ip, detail=facts)
-    db.session.delete(message)
-    return _save()
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    title: str
-    actor: str | None
-    detail: str = ""
-
-
-def timeline(message: Message) -> list[TimelineEntry]:
-    """What happened to ``message``: its arrival, then each reply and status change."""
-    entries = [TimelineEntry(message.created_at, "收到留言", None)]
-    entries += [
-        TimelineEntry(event.at, event.action.label, event.actor, event.detail)
-        for event in events_for(message.receipt)
-    ]
-    return entries
+    row = db.session.execute(
+        sa.select(
+            count(pending),
+            count(sa.and_(pending, Message.reply_due_at < now)),
+            count(Message.status == MessageStatus.SPAM),
+        )
+    ).one()
+    return InboxCounts(*(int(value) for value in row))

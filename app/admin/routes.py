@@ -1,4 +1,5 @@
-"""Routes of the admin area: sign-in, password, the inbox, messages, export and the audit log."""
+"""Routes of the admin area: sign-in, password, the inbox, messages, the report, 常用答复,
+export and the audit log."""
 
 from __future__ import annotations
 
@@ -25,26 +26,19 @@ from app.admin.forms import (
     ConfirmForm,
     InboxFilterForm,
     LoginForm,
+    NoteForm,
     PeriodForm,
     ReplyForm,
+    ReplyTemplateForm,
 )
-from app.admin.inbox import (
-    TRANSITIONS,
-    available_actions,
-    change_status,
-    delete_message,
-    first_line,
-    inbox_counts,
-    inbox_query,
-    reply_to,
-    timeline,
-)
+from app.admin.inbox import first_line, inbox_counts, inbox_query, next_pending
 from app.admin.report import promise_report
+from app.consult import messages
 from app.extensions import db
 from app.models.accounts import Role
 from app.models.audit import AuditAction, AuditEvent, audit
 from app.models.base import to_local, utcnow
-from app.models.consult import Message
+from app.models.consult import Message, ReplyTemplate
 from app.rendering import render_page, wants_fragment
 
 bp = staff_blueprint("admin", __name__, url_prefix="/admin")
@@ -57,7 +51,7 @@ START_PAGES = ["admin.inbox", "articles.index", "staff.users"]
 
 @bp.context_processor
 def message_helpers() -> dict:
-    return {"first_line": first_line}
+    return {"first_line": first_line, "promise_text": messages.promise_text()}
 
 
 @bp.get("/")
@@ -129,26 +123,34 @@ def logout():
 @bp.get("/messages")
 @allow(Role.RESPONDER)
 def inbox():
-    """The inbox: filters in the URL, 20 a page, newest first, with the promise report."""
-    filters, period_form = InboxFilterForm(request.args), PeriodForm(request.args)
+    """The inbox: filters in the URL, 20 a page, the most urgent first (or 最新)."""
+    filters = InboxFilterForm(request.args)
+    now = utcnow()
     page = db.paginate(
-        inbox_query(filters.selected()),
+        inbox_query(filters.selected(), now),
         page=request.args.get("page", 1, type=int),
         per_page=MESSAGES_PER_PAGE,
         max_per_page=MESSAGES_PER_PAGE,
     )
-    now = utcnow()
-    report = None if wants_fragment() else promise_report(period_form.period(now), now)
+    filter_args = filters.args()
+    back = dict(filter_args, page=page.page) if page.page > 1 else filter_args
     return render_page(
         "admin/inbox.html",
         "inbox_list",
         filters=filters,
-        filter_args=filters.args(),
-        period_args={key: request.args[key] for key in ("start", "end") if request.args.get(key)},
+        filter_args=filter_args,
+        back_args=back,
         page=page,
-        period_form=period_form,
-        report=report,
     )
+
+
+@bp.get("/report")
+@allow(Role.RESPONDER, Role.ADMIN)
+def report():
+    """报告: how the messages of a period (the last 30 days by default) kept the promise."""
+    period_form, now = PeriodForm(request.args), utcnow()
+    report = promise_report(period_form.period(now), now)
+    return render_template("admin/report.html", period_form=period_form, report=report)
 
 
 @bp.get("/messages/counts")
@@ -165,34 +167,67 @@ def export():
     """The messages of the current filter as CSV (UTF-8 with BOM), written to the audit log."""
     filters = InboxFilterForm(request.args)
     chosen = filters.selected()
-    messages = db.session.scalars(inbox_query(chosen)).all()
+    found = db.session.scalars(inbox_query(chosen, utcnow())).all()
     audit(
         AuditAction.EXPORT,
         actor=current_user.username,
         ip=client_ip(),
-        detail=f"{chosen.describe()};共 {len(messages)} 条",
+        detail=f"{chosen.describe()};共 {len(found)} 条",
     )
     db.session.commit()
     filename = f"messages-{to_local(utcnow()):%Y%m%d-%H%M}.csv"
     return Response(
-        messages_csv(messages),
+        messages_csv(found),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
+def back_args() -> dict[str, str | int]:
+    """The inbox filters and page a message was opened from, carried in its URLs' query
+    string; only valid filters pass, so the way back always leads into the inbox."""
+    args: dict[str, str | int] = InboxFilterForm(request.args).args()
+    page = request.args.get("page", 1, type=int)
+    if page > 1:
+        args["page"] = page
+    return args
+
+
+def chosen_template() -> ReplyTemplate | None:
+    """The 常用答复 picked with ``?template=`` to fill the reply box, if any."""
+    template_id = request.args.get("template", type=int)
+    return db.session.get(ReplyTemplate, template_id) if template_id else None
+
+
 def show_message(
-    message: Message, form: ReplyForm | None = None, notice: str = "", error: str = ""
+    message: Message,
+    form: ReplyForm | None = None,
+    notice: str = "",
+    error: str = "",
+    note_form: NoteForm | None = None,
+    confirm_update: bool = False,
 ) -> Response:
-    """The message page, or just its panel for htmx, with the reply form and the timeline."""
+    """The message page, or just its panel for htmx: the reply form, the actions, the
+    notes and the timeline, with 下一条待处理."""
+    if form is None:
+        # A 常用答复 picked to insert, else the draft an htmx action sent along (claiming or
+        # noting something must not wipe what is being typed), else the answer sent.
+        template, draft = chosen_template(), request.form.get("reply")
+        text = template.text if template else message.reply if draft is None else draft
+        form = ReplyForm(formdata=None, data={"reply": text, "version": message.version})
     return render_page(
         "admin/message.html",
         "message_panel",
         message=message,
-        form=form or ReplyForm(data={"reply": message.reply, "version": message.version}),
-        actions=available_actions(message),
+        form=form,
+        note_form=note_form or NoteForm(formdata=None),
+        actions=messages.available_actions(message),
         action_form=ConfirmForm(),
-        timeline=timeline(message),
+        timeline=messages.timeline(message),
+        templates=messages.reply_templates(),
+        next_message=next_pending(utcnow(), actor(), after=message),
+        back=back_args(),
+        confirm_update=confirm_update,
         notice=notice,
         error=error,
     )
@@ -205,29 +240,33 @@ def after_action(message: Message, done: str, error: str | None) -> Response:
         response.headers["HX-Trigger"] = "inbox-changed"
         return response
     flash(error or done, "error" if error else "success")
-    return go("admin.message", message_id=message.id)
+    return go("admin.message", message_id=message.id, **back_args())
 
 
 @bp.get("/messages/<int:message_id>")
 @allow(Role.RESPONDER)
 def message(message_id: int):
-    """One message: every field, the reply form, the actions and the timeline."""
+    """One message: every field, the reply form, the actions, the notes and the timeline."""
     return show_message(db.get_or_404(Message, message_id))
 
 
 @bp.post("/messages/<int:message_id>/reply")
 @allow(Role.RESPONDER)
 def reply(message_id: int):
-    """Answer a message: status 已答复, with who answered and when."""
+    """Answer a message (status 已答复); replacing an answer already sent asks to confirm."""
     found = db.get_or_404(Message, message_id)
     form = ReplyForm()
     if not form.validate():
         return show_message(found, form=form)
-    error = reply_to(found, form.reply.data.strip(), actor(), client_ip(), form.seen_version())
+    seen = form.seen_version()
+    if found.reply and not form.confirmed() and seen == found.version:
+        return show_message(found, form=form, confirm_update=True)
+    answer = messages.update_reply if found.reply else messages.reply
+    error = answer(found, form.reply.data.strip(), actor(), ip=client_ip(), seen_version=seen)
     if error:
         # Keep what was typed; it now stands against the version on screen.
         found = db.get_or_404(Message, message_id)
-        form.version.data = found.version
+        form.version.data, form.confirm.data = found.version, ""
         return show_message(found, form=form, error=error), 200 if wants_fragment() else 409
     return after_action(found, "答复已保存,访客可凭回执号查看。", None)
 
@@ -238,12 +277,46 @@ def status(message_id: int):
     """Close, reopen, or mark a message as spam or not spam."""
     found = db.get_or_404(Message, message_id)
     action = request.form.get("action", "")
-    if action not in TRANSITIONS:
+    if action not in messages.TRANSITIONS:
         abort(400)
-    error = change_status(found, action, actor(), client_ip())
+    error = messages.change_status(found, action, actor(), ip=client_ip())
     if error:
         found = db.get_or_404(Message, message_id)  # as it is now, if it changed meanwhile
-    return after_action(found, f"已{TRANSITIONS[action].label}。", error)
+    return after_action(found, f"已{messages.TRANSITIONS[action].label}。", error)
+
+
+@bp.post("/messages/<int:message_id>/claim")
+@allow(Role.RESPONDER)
+def claim(message_id: int):
+    """认领: the signed-in 负责人 takes the message on."""
+    found = db.get_or_404(Message, message_id)
+    error = messages.claim(found, actor(), ip=client_ip())
+    if error:
+        found = db.get_or_404(Message, message_id)
+    return after_action(found, "已认领,列表中将显示您为处理人。", error)
+
+
+@bp.post("/messages/<int:message_id>/unclaim")
+@allow(Role.RESPONDER)
+def unclaim(message_id: int):
+    """取消认领: the message is nobody's again."""
+    found = db.get_or_404(Message, message_id)
+    error = messages.unclaim(found, actor(), ip=client_ip())
+    if error:
+        found = db.get_or_404(Message, message_id)
+    return after_action(found, "已取消认领。", error)
+
+
+@bp.post("/messages/<int:message_id>/notes")
+@allow(Role.RESPONDER)
+def add_note(message_id: int):
+    """内部备注: a note that only staff see, added to the timeline."""
+    found = db.get_or_404(Message, message_id)
+    form = NoteForm()
+    if not form.validate():
+        return show_message(found, note_form=form)
+    messages.add_note(found, form.note.data.strip(), actor(), ip=client_ip())
+    return after_action(found, "备注已添加。", None)
 
 
 @bp.route("/messages/<int:message_id>/delete", methods=["GET", "POST"])
@@ -254,12 +327,62 @@ def delete(message_id: int):
     form = ConfirmForm()
     if request.method == "POST" and form.validate():
         receipt = found.receipt
-        error = delete_message(found, actor(), client_ip())
+        error = messages.delete(found, actor(), ip=client_ip())
         if error:
             return after_action(db.get_or_404(Message, message_id), "", error)
         flash(f"留言 {receipt} 已删除。", "success")
-        return go("admin.inbox")
-    return render_page("admin/delete.html", "confirm_delete", message=found, form=form)
+        return go("admin.inbox", **back_args())
+    return render_page(
+        "admin/delete.html", "confirm_delete", message=found, form=form, back=back_args()
+    )
+
+
+@bp.get("/replies")
+@allow(Role.RESPONDER)
+def reply_templates():
+    """常用答复: the saved answers 负责人 insert into the reply box."""
+    return render_template("admin/reply_templates.html", templates=messages.reply_templates())
+
+
+def edit_template(template: ReplyTemplate | None) -> Response | str:
+    """The form of a new or an existing 常用答复; a valid POST saves it."""
+    form = ReplyTemplateForm(obj=template)
+    if form.validate_on_submit():
+        title = form.title.data.strip()
+        if messages.template_title_taken(title, keep=template):
+            form.title.errors.append("已有同名的常用答复,请换一个标题。")
+        else:
+            messages.save_template(template, title, form.text.data.strip(), actor(), ip=client_ip())
+            flash(f"常用答复“{title}”已保存。", "success")
+            return go("admin.reply_templates")
+    return render_template("admin/reply_template.html", form=form, template=template)
+
+
+@bp.route("/replies/new", methods=["GET", "POST"])
+@allow(Role.RESPONDER)
+def new_reply_template():
+    """新建常用答复."""
+    return edit_template(None)
+
+
+@bp.route("/replies/<int:template_id>", methods=["GET", "POST"])
+@allow(Role.RESPONDER)
+def edit_reply_template(template_id: int):
+    """修改常用答复."""
+    return edit_template(db.get_or_404(ReplyTemplate, template_id))
+
+
+@bp.route("/replies/<int:template_id>/delete", methods=["GET", "POST"])
+@allow(Role.RESPONDER)
+def delete_reply_template(template_id: int):
+    """删除常用答复, after a confirmation step."""
+    template = db.get_or_404(ReplyTemplate, template_id)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate():
+        messages.delete_template(template, actor(), ip=client_ip())
+        flash(f"常用答复“{template.title}”已删除。", "success")
+        return go("admin.reply_templates")
+    return render_template("admin/reply_template_delete.html", template=template, form=form)
 
 
 @bp.get("/audit")

@@ -5,6 +5,7 @@ from app.models.audit import AuditAction, AuditEvent
 from app.models.consult import CATEGORIES, Message, MessageStatus
 from app.models.content import Article, ArticleRevision, ArticleStatus, Attachment, Section
 from app.models.media import Media, MediaKind
+from app.models.outbox import Outbox, OutboxKind
 from app.models.ratelimit import RateLimitHit
 from app.models.wording import WordEntry, WordLevel
 
@@ -20,6 +21,8 @@ __all__ = [
     "MediaKind",
     "Message",
     "MessageStatus",
+    "Outbox",
+    "OutboxKind",
     "RateLimitHit",
     "Role",
     "RoleGrant",

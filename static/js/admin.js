@@ -34,3 +34,25 @@
     }
   });
 })();
+
+// 常用答复: with JavaScript, "插入答复框" puts the chosen template's text into the reply box
+// where the cursor is, keeping what was typed; without it, the GET form reloads the page
+// with the text in the box.
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-insert-template]")) { return; }
+    var panel = form.closest("#message-panel") || document;
+    var box = panel.querySelector("textarea[name=reply]");
+    var option = form.querySelector("select[name=template] option:checked");
+    if (!box || !option || !option.hasAttribute("data-text")) { return; }
+    event.preventDefault();
+    var text = option.getAttribute("data-text");
+    var start = box.selectionStart, end = box.selectionEnd;
+    box.value = box.value.slice(0, start) + text + box.value.slice(end);
+    box.focus();
+    box.setSelectionRange(start + text.length, start + text.length);
+  });
+})();
