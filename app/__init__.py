@@ -33,8 +33,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         MEDIA_MAX_BYTES=10 * 1024 * 1024,  # one uploaded image or attachment
         UPLOAD_MAX_REQUEST_BYTES=32 * 1024 * 1024,  # one request that carries files
         MEDIA_IMAGE_MAX_WIDTH=1600,  # wider images are scaled down to this many pixels
-        CONSULT_MIN_FILL_SECONDS=3,  # a consultation sent faster than this is filed as spam
+        CONSULT_MIN_FILL_SECONDS=3,  # a consultation sent faster than this must be sent again
         CONSULT_RATE_LIMIT="5 per 10 minutes",  # valid consultations per client IP
+        RETENTION_DAYS=365,  # answered/closed messages lose their personal data after this
+        SPAM_RETENTION_DAYS=30,  # messages filed as spam are deleted after this
+        PRIVACY_CONTACT="",  # how to reach the council about personal data, on 隐私声明
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,  # FLASK_SESSION_COOKIE_SECURE=true when served over HTTPS
@@ -42,6 +45,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # CSRF tokens live as long as the session that holds them
         LOGIN_FAILURE_LIMIT="10 per 15 minutes",  # failed sign-ins per account and per IP
         ADMIN_POLL_SECONDS=15,  # how often the admin header refreshes its 待处理/已超时 counts
+        REPLY_WORKING_HOURS=False,  # True: the 24-hour promise counts Chinese working days only
+        SITE_URL="http://127.0.0.1:5000",  # the public address that links in e-mails start with
+        MAIL_SERVER="",  # SMTP host; empty: mail stays queued in the outbox (邮件未配置)
+        MAIL_PORT=25,
+        MAIL_USE_TLS=False,  # STARTTLS after connecting (usually port 587)
+        MAIL_USE_SSL=False,  # TLS from the start (usually port 465)
+        MAIL_USERNAME="",
+        MAIL_PASSWORD="",
+        MAIL_DEFAULT_SENDER="",  # "贸促会 <noreply@example.org.cn>"; empty: noreply@ + host
+        MAIL_MAX_ATTEMPTS=8,  # a mail is given up (and shown on /admin/mail) after this many tries
+        MAIL_POLL_SECONDS=30,  # how often `send-mail --loop` looks for mail to send
+        REMINDER_HOURS_BEFORE=4,  # 负责人 are reminded this many hours before a reply is due
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -69,6 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         assets,
         cli,
         errors,
+        mail,
         media,
         sections,
         security,
@@ -84,7 +100,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(ops_bp)
     app.register_blueprint(consult_bp)
     admin.init_app(app)
-    for feature in (articles, media, sections, staff, wording):
+    for feature in (articles, mail, media, sections, staff, wording):
         feature.init_app(app)
     assets.init_app(app)
     cli.init_app(app)

@@ -6,12 +6,16 @@ recording happen in one transaction that holds a lock on the keys, so concurrent
 attempts are decided one after another and exactly ``amount`` of them pass:
 PostgreSQL takes a transaction-scoped advisory lock per key; SQLite's single writer
 lock is taken by the transaction's first statement, the delete of expired rows.
+
+Rows of a key are removed when that key is counted again; ``forget_expired`` (run by
+``flask --app wsgi purge``) removes those of keys never seen again, so that no IP address
+or account name stays in the table longer than its window.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -22,6 +26,9 @@ from app.models.base import utcnow
 from app.models.ratelimit import RateLimitHit
 
 Key = tuple[str, str]
+# Rows of a scope that ``forget_expired`` is not told about are kept at least this long.
+UNKNOWN_SCOPE_KEPT = timedelta(days=1)
+FORGET_BATCH = 200
 
 
 def parse_rate(rate: str) -> tuple[int, timedelta]:
@@ -77,3 +84,33 @@ def take_back(keys: Sequence[Key]) -> None:
         newest = sa.select(sa.func.max(RateLimitHit.id)).where(*_of(scope, key)).scalar_subquery()
         db.session.execute(sa.delete(RateLimitHit).where(RateLimitHit.id == newest))
     db.session.commit()
+
+
+def forget_expired(
+    rates: Mapping[str, str], *, now: datetime | None = None, dry_run: bool = False
+) -> int:
+    """Delete the attempts no window counts any more; return how many (would) go.
+
+    ``rates`` gives each scope's rate, whose window says how long its rows matter. Rows of
+    other scopes go once older than the longest of those windows and a day. Keys are
+    locked in sorted batches, as ``admit`` locks them, so the two never deadlock. Commits.
+    """
+    now = now or utcnow()
+    windows = {scope: parse_rate(rate)[1] for scope, rate in rates.items()}
+    longest = max([UNKNOWN_SCOPE_KEPT, *windows.values()])
+    expired = sa.or_(
+        *(sa.and_(RateLimitHit.scope == s, RateLimitHit.at < now - w) for s, w in windows.items()),
+        sa.and_(RateLimitHit.scope.not_in(list(windows)), RateLimitHit.at < now - longest),
+    )
+    if dry_run:
+        return db.session.scalar(sa.select(sa.func.count(RateLimitHit.id)).where(expired))
+    of_expired = sa.select(RateLimitHit.scope, RateLimitHit.key).where(expired).distinct()
+    keys = sorted(tuple(row) for row in db.session.execute(of_expired))
+    removed = 0
+    for start in range(0, len(keys), FORGET_BATCH):
+        batch = keys[start : start + FORGET_BATCH]
+        _lock(batch)
+        of_batch = sa.tuple_(RateLimitHit.scope, RateLimitHit.key).in_(batch)
+        removed += db.session.execute(sa.delete(RateLimitHit).where(of_batch, expired)).rowcount
+        db.session.commit()
+    return removed

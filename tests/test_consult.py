@@ -366,13 +366,17 @@ def test_the_honeypot_is_hidden_from_people_and_screen_readers(client):
     assert 'tabindex="-1"' in container.group(0)
 
 
-def test_a_form_sent_faster_than_the_minimum_fill_time_is_filed_as_spam(client, consult_app):
+def test_a_form_sent_faster_than_the_minimum_fill_time_is_asked_again_not_stored(
+    client, consult_app
+):
+    """Autofill makes people fast too: no false 提交成功 for a message nobody will read."""
     consult_app.config["CONSULT_MIN_FILL_SECONDS"] = 3
     response = client.post("/consult", data=valid(client))
-    assert response.status_code == 303
-    assert CONFIRMATION in client.get("/consult/sent").get_data(as_text=True)
-    [message] = stored(consult_app)
-    assert (message.status, message.spam_reason) == (MessageStatus.SPAM, "too-fast")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "请确认后再次提交" in page
+    assert CONFIRMATION not in page
+    assert stored(consult_app) == []
 
 
 def test_a_form_sent_after_the_minimum_fill_time_is_a_real_message(client, consult_app):
@@ -384,10 +388,11 @@ def test_a_form_sent_after_the_minimum_fill_time_is_a_real_message(client, consu
 
 
 @pytest.mark.parametrize("started", ["", "forged", "ImNvbnN1bHQi.AAAAAA.forgedsignature"])
-def test_a_missing_or_forged_fill_time_is_filed_as_spam(client, consult_app, started):
-    client.post("/consult", data=valid(client, started=started))
-    [message] = stored(consult_app)
-    assert (message.status, message.spam_reason) == (MessageStatus.SPAM, "too-fast")
+def test_a_missing_or_forged_fill_time_is_asked_again_not_stored(client, consult_app, started):
+    page = client.post("/consult", data=valid(client, started=started)).get_data(as_text=True)
+    assert "请确认后再次提交" in page
+    assert re.search(r'name="started" type="hidden" value="[^"]+\.[^"]+"', page)  # a real one
+    assert stored(consult_app) == []
 
 
 def test_fixing_errors_keeps_the_original_fill_time(client, consult_app):
@@ -519,14 +524,15 @@ def add_message(app, **fields) -> str:
 
 
 def lookup(client, receipt: str, phone: str):
-    return client.get("/consult/status", query_string={"receipt": receipt, "phone": phone})
+    """Post the lookup form: receipt and phone never travel in a URL."""
+    return client.post("/consult/status", data={"receipt": receipt, "phone": phone})
 
 
-def test_status_page_is_an_empty_get_form(client):
+def test_status_page_is_an_empty_post_form(client):
     response = client.get("/consult/status")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'method="get"' in page
+    assert 'method="post"' in page
     assert '<label for="receipt">回执号</label>' in page
     assert '<label for="phone">联系电话</label>' in page
     assert "查询结果" not in page
@@ -595,7 +601,7 @@ def test_lookup_fields_are_checked_before_searching(client):
 def test_the_confirmation_links_to_the_lookup_with_the_receipt_filled_in(client):
     page = client.post("/consult", data=valid(client), headers=HTMX).get_data(as_text=True)
     receipt = RECEIPT.search(page).group(1)
-    assert f'href="/consult/status?receipt={receipt}"' in page
-    form = client.get(f"/consult/status?receipt={receipt}").get_data(as_text=True)
+    assert 'href="/consult/status"' in page  # the session, not the URL, carries the receipt
+    form = client.get("/consult/status").get_data(as_text=True)
     assert f'value="{receipt}"' in form
     assert "consult-field__error" not in form  # only the receipt given: nothing to complain of

@@ -185,10 +185,10 @@ class ConsultForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    """The receipt lookup: a receipt number and the phone number left with it."""
+    """The receipt lookup: a receipt number and the phone number left with it.
 
-    class Meta:
-        csrf = False  # a read-only GET form
+    Posted, with a CSRF token, so that neither ever appears in a URL.
+    """
 
     receipt = StringField(
         "回执号",

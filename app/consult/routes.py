@@ -12,32 +12,46 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
+from app.consult import messages
 from app.consult.forms import ConsultForm, StatusForm
+from app.consult.retention import purge_command
 from app.consult.service import (
     find_message,
     public_status,
     rate_limit_text,
     seconds_since,
+    sent_too_fast,
     spam_reason,
     start_token,
     store_message,
     within_rate_limit,
 )
-from app.models.consult import REPLY_PROMISE
 from app.rendering import render_page, wants_fragment
 
-bp = Blueprint("consult", __name__, url_prefix="/consult")
+# cli_group=None: the blueprint's commands are top-level, ``flask --app wsgi purge``.
+bp = Blueprint("consult", __name__, url_prefix="/consult", cli_group=None)
+bp.cli.add_command(purge_command)
 
 FORM = "consult/form.html"
 SENT = "consult/sent.html"
 STATUS = "consult/status.html"
-SENT_KEY = "consult_receipt"  # the session keeps the receipt between POST and redirect
+# The session keeps the last receipt: for the confirmation after a redirect, and to fill in
+# the lookup form, so that the receipt never has to travel in a URL.
+SENT_KEY = "consult_receipt"
 MESSAGE_FIELDS = ("name", "phone", "email", "company", "category", "content")
+CONFIRM_AGAIN = (
+    "请确认后再次提交:为防止自动程序批量留言,本次提交尚未保存。"
+    "请核对下方填写的内容,确认无误后再点击一次“提交”。"
+)
+LOOKUP_EXPIRED = "页面停留时间较长,安全验证已过期。请再次点击“查询”。"
 
 
 @bp.context_processor
-def reply_promise() -> dict:
-    return {"reply_hours": int(REPLY_PROMISE.total_seconds() // 3600)}
+def promises() -> dict:
+    return {
+        "reply_promise": messages.promise_text(),
+        "retention_days": current_app.config["RETENTION_DAYS"],
+    }
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -47,6 +61,10 @@ def form():
     if not form.validate_on_submit():
         invalid = form.is_submitted() and not wants_fragment()
         return show_form(form, status=422 if invalid else 200)
+    spam = spam_reason(form.website.data)
+    if not spam and sent_too_fast(form.started.data):
+        form.started.data = start_token()  # the minimum time counts again from now
+        return show_form(form, alert=CONFIRM_AGAIN)
     if not within_rate_limit(request.remote_addr or ""):
         alert = f"提交过于频繁({rate_limit_text()}),请稍后再试。您填写的内容仍保留在下方。"
         return show_form(form, alert=alert, status=429)
@@ -54,13 +72,13 @@ def form():
         {name: getattr(form, name).data or "" for name in MESSAGE_FIELDS},
         ip=request.remote_addr or "",
         user_agent=request.user_agent.string,
-        spam=spam_reason(form.website.data, form.started.data),
+        spam=spam,
     )
+    session[SENT_KEY] = message.receipt
     if wants_fragment():
         response = render_page(SENT, "panel", receipt=message.receipt, in_dialog=True)
         response.headers["HX-Trigger"] = "consult-sent"
         return response
-    session[SENT_KEY] = message.receipt
     return redirect(url_for(".sent"), code=303)
 
 
@@ -83,21 +101,25 @@ def sent():
     return response
 
 
-@bp.get("/status")
+@bp.route("/status", methods=["GET", "POST"])
 def status():
-    """Receipt lookup: a message's status, and the reply once there is one."""
-    form = StatusForm(request.args)
-    searched = "phone" in request.args and form.validate()
+    """Receipt lookup, posted so that receipt and phone stay out of URLs and access logs."""
+    form = StatusForm()
+    if request.method == "GET":
+        form.receipt.data = session.get(SENT_KEY, "")
+    searched = form.validate_on_submit()
     message = find_message(form.receipt.data, form.phone.data) if searched else None
-    response = make_response(
-        render_template(
-            STATUS,
-            form=form,
-            searched=searched,
-            message=message,
-            shown_status=public_status(message) if message else None,
-        )
-    )
+    return show_status(form, searched=searched, message=message)
+
+
+def show_status(form: StatusForm, searched=False, message=None, alert="", code=200):
+    """The lookup page, never stored by a browser or a proxy: it may show a visitor's answer."""
+    shown_status = public_status(message) if message else None
+    page = render_template(
+        STATUS, form=form, searched=searched, message=message, shown_status=shown_status,
+        alert=alert,
+    )  # fmt: skip
+    response = make_response(page, code)
     response.cache_control.no_store = True
     return response
 
@@ -105,6 +127,8 @@ def status():
 @bp.errorhandler(CSRFError)
 def csrf_failed(_error):
     """A missing or expired CSRF token: the form again, as typed, with a fresh token."""
+    if request.endpoint == "consult.status":
+        return show_status(StatusForm(), alert=LOOKUP_EXPIRED, code=400)
     alert = "页面停留时间较长,安全验证已过期。请核对内容后再次点击“提交”。"
     return show_form(ConsultForm(), alert=alert, status=400)
 

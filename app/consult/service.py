@@ -8,14 +8,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.exc import IntegrityError
 
+from app.consult import messages
 from app.extensions import db
-from app.models.consult import Message, MessageStatus, new_receipt
+from app.models.consult import Message, MessageStatus
 from app.ratelimit import admit, parse_rate
 
 RATE_SCOPE = "consult"
-RECEIPT_TRIES = 3
 
 
 def _timer() -> URLSafeTimedSerializer:
@@ -36,14 +35,18 @@ def seconds_since(token: str) -> float | None:
     return time.time() - signed_at.timestamp()
 
 
-def spam_reason(honeypot: str, started: str) -> str:
-    """Why a submission looks like a bot's ("honeypot", "too-fast"), or "" for a person."""
-    if honeypot:
-        return "honeypot"
+def spam_reason(honeypot: str) -> str:
+    """Why a submission is filed as spam ("honeypot": a field only bots fill in), or ""."""
+    return "honeypot" if honeypot else ""
+
+
+def sent_too_fast(started: str) -> bool:
+    """True when the form came back sooner than ``CONSULT_MIN_FILL_SECONDS`` after it was
+    handed out, or without a valid stamp. Autofill and paste make people fast too, so such
+    a submission is not stored but shown again to be confirmed.
+    """
     elapsed = seconds_since(started)
-    if elapsed is None or elapsed < current_app.config["CONSULT_MIN_FILL_SECONDS"]:
-        return "too-fast"
-    return ""
+    return elapsed is None or elapsed < current_app.config["CONSULT_MIN_FILL_SECONDS"]
 
 
 def within_rate_limit(ip: str) -> bool:
@@ -69,27 +72,9 @@ def duration_text(window: timedelta) -> str:
 def store_message(fields: dict, *, ip: str, user_agent: str, spam: str = "") -> Message:
     """Store a message as 待处理, or as spam when ``spam`` gives a reason; return it.
 
-    A receipt number that happens to be taken already is drawn again.
+    The message domain does the work (``app.consult.messages.create``).
     """
-    attempts = 0
-    while True:
-        message = Message(
-            **fields,
-            receipt=new_receipt(),
-            status=MessageStatus.SPAM if spam else MessageStatus.PENDING,
-            spam_reason=spam,
-            ip=ip[:45],
-            user_agent=user_agent[:500],
-        )
-        db.session.add(message)
-        try:
-            db.session.commit()
-            return message
-        except IntegrityError:
-            db.session.rollback()
-            attempts += 1
-            if attempts == RECEIPT_TRIES:
-                raise
+    return messages.create(fields, ip=ip, user_agent=user_agent, spam=spam)
 
 
 def normalise_receipt(raw: str) -> str:

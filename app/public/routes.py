@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, render_template, request
 
+from app.consult.retention import policy
 from app.extensions import db
 from app.models import Section
 from app.models.base import utcnow
@@ -57,6 +58,12 @@ def article(article_id: int):
     return render_template(
         "public/article.html", article=found, views=views, older=older, newer=newer
     )
+
+
+@bp.get("/privacy")
+def privacy():
+    """The privacy statement (隐私声明): what the council keeps about visitors, and how long."""
+    return render_template("public/privacy.html", policy=policy())
 
 
 @bp.get("/articles/<int:article_id>/views")

@@ -47,6 +47,15 @@ def fill_form(scope, name="赵六", phone="139 8765 4321", content=QUESTION) -> 
     scope.get_by_label("咨询内容", exact=True).fill(content)
 
 
+def look_up(page, site, receipt: str, phone: str) -> None:
+    """Ask the lookup page for a receipt, as a visitor does: the form posts it."""
+    page.goto(site + "/consult/status")
+    page.get_by_label("回执号", exact=True).fill(receipt)
+    page.get_by_label("联系电话", exact=True).fill(phone)
+    page.get_by_role("button", name="查询").click()
+    expect(page).to_have_url(site + "/consult/status")  # nothing typed in the address
+
+
 def take_your_time(page) -> None:
     """A person takes longer than the minimum fill time; a test must wait for it."""
     page.wait_for_timeout(CONSULT_MIN_FILL_SECONDS * 1000 + 200)
@@ -121,6 +130,8 @@ def test_keyboard_only(page, site, live_site):
     page.keyboard.press("Tab")
     expect(dialog.get_by_label("咨询内容", exact=True)).to_be_focused()
     page.keyboard.type("只用键盘也能提交咨询吗?")
+    page.keyboard.press("Tab")  # the notice's link comes before 提交
+    expect(dialog.get_by_role("link", name="隐私声明(在新窗口打开)")).to_be_focused()
     page.keyboard.press("Tab")
     expect(dialog.get_by_role("button", name="提交")).to_be_focused()
     take_your_time(page)
@@ -155,9 +166,42 @@ def test_without_javascript_the_launcher_is_a_page_that_posts_and_redirects(brow
     expect(page.get_by_label("回执号", exact=True)).to_have_value(receipt)
     page.get_by_label("联系电话", exact=True).fill("13800001234")
     page.get_by_role("button", name="查询").click()
+    expect(page).to_have_url(site + "/consult/status")  # posted: nothing in the address
     expect(page.locator(".consult-result")).to_contain_text("待处理")
     expect(page.locator(".consult-result")).to_contain_text("如何申请原产地证书?")
     context.close()
+
+
+def test_a_quick_visitor_is_asked_to_confirm_and_then_sends(browser, database_url):
+    with live_server(database_url, workers=1, seed=False, CONSULT_MIN_FILL_SECONDS=4) as server:
+        context = browser.new_context(locale="zh-CN")
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        page.goto(server.url + "/consult/status")
+        dialog = open_dialog(page)
+        fill_form(dialog, name="手快的人")  # pasted in: sooner than the minimum fill time
+        dialog.get_by_role("button", name="提交").click()
+        expect(dialog.get_by_role("alert")).to_contain_text("请确认后再次提交")
+        expect(dialog.get_by_role("button", name="提交")).to_be_focused()
+        expect(dialog.get_by_label("姓名", exact=True)).to_have_value("手快的人")
+        page.wait_for_timeout(4200)
+        dialog.get_by_role("button", name="提交").click()
+        expect(dialog.get_by_text(CONFIRMATION)).to_be_visible()
+        receipt = dialog.locator("[data-receipt]").inner_text()
+        assert stored(server, receipt).status is MessageStatus.PENDING
+        context.close()
+
+
+def test_the_privacy_statement_opens_beside_the_dialog_and_the_draft_stays(page, site):
+    page.goto(site + "/")
+    dialog = open_dialog(page)
+    dialog.get_by_label("咨询内容", exact=True).fill("先看看隐私声明再提交")
+    with page.context.expect_page() as opened:
+        dialog.get_by_role("link", name="隐私声明(在新窗口打开)").click()
+    statement = opened.value
+    expect(statement.get_by_role("heading", level=1, name="隐私声明")).to_be_visible()
+    expect(statement.get_by_text("满 365 天后", exact=False)).to_be_visible()
+    expect(dialog.get_by_label("咨询内容", exact=True)).to_have_value("先看看隐私声明再提交")
 
 
 def test_rate_limit_oversize_and_network_failure_are_told_in_the_dialog(browser, database_url):
@@ -202,9 +246,12 @@ def test_axe_finds_no_violations_in_the_dialog_and_the_pages(page, site):
     dialog.get_by_role("button", name="提交").click()
     expect(dialog.get_by_text("请填写姓名")).to_be_visible()
     assert axe_violations(page) == []
-    for path in ["/consult", "/consult/status?receipt=ABCDEFGH23&phone=13800001234"]:
+    for path in ["/consult", "/privacy"]:
         page.goto(site + path)
         assert axe_violations(page) == [], path
+    look_up(page, site, "ABCDEFGH23", "13800001234")
+    expect(page.locator(".consult-result")).to_contain_text("未找到")
+    assert axe_violations(page) == []
 
 
 def test_nu_html_checker_finds_no_errors_in_the_dialog_and_the_pages(page, site):
@@ -224,10 +271,13 @@ def test_nu_html_checker_finds_no_errors_in_the_dialog_and_the_pages(page, site)
     for name, path in {
         "consult page": "/consult",
         "status page": "/consult/status",
-        "status found": f"/consult/status?receipt={receipt}&phone=13987654321",
-        "status not found": "/consult/status?receipt=ABCDEFGH23&phone=13987654321",
+        "privacy page": "/privacy",
     }.items():
         page.goto(site + path)
+        documents[name] = page.content()
+    for name, pair in {"status found": receipt, "status not found": "ABCDEFGH23"}.items():
+        look_up(page, site, pair, "13987654321")
+        expect(page.locator(".consult-result")).to_be_visible()
         documents[name] = page.content()
     assert nu_errors(documents) == []
 
