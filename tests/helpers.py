@@ -1,11 +1,16 @@
 """Helpers shared by several test modules."""
 
+import asyncio
+import email
+import email.policy
 from typing import NamedTuple
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import url_for
 
 from app import create_app
+from tests.live import free_port
 
 
 class Route(NamedTuple):
@@ -35,3 +40,44 @@ def route_params(endpoint_prefix: str = "", path_prefix: str = "", skip=()) -> l
         for r in routes(endpoint_prefix, path_prefix)
         if r.endpoint not in skip
     ]
+
+
+class Inbox:
+    """Collects what the SMTP server accepted; ``delay`` slows each mail down."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.raw: list[bytes] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.raw.append(envelope.content)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+    @property
+    def mails(self) -> list[email.message.EmailMessage]:
+        return [email.message_from_bytes(raw, policy=email.policy.default) for raw in self.raw]
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [mail for mail in self.mails if mail["To"] == address]
+
+
+class SmtpServer:
+    """An aiosmtpd server on a fixed free port that a test can stop and start again."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.port = free_port()
+        self.inbox = Inbox(delay)
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None

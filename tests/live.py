@@ -43,8 +43,10 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(database_url: str, workers: int = 2, seed: bool = True, **config):
-    """Serve the app with gunicorn on a free loopback port; yield a ``LiveServer``.
+def live_server(
+    database_url: str, workers: int = 2, seed: bool = True, port: int | None = None, **config
+):
+    """Serve the app with gunicorn on ``port`` (a free one by default); yield a ``LiveServer``.
 
     ``config`` items become ``FLASK_*`` environment variables, as in a deployment.
     """
@@ -55,7 +57,7 @@ def live_server(database_url: str, workers: int = 2, seed: bool = True, **config
         **{f"FLASK_{key}": str(value) for key, value in config.items()},
     }
     flask_command("seed-demo" if seed else "init-db", env=env)
-    port = free_port()
+    port = port or free_port()
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(
             [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "wsgi:app"],

@@ -7,7 +7,6 @@ even from two ``send-mail`` processes at once.
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import os
@@ -21,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from app.consult import messages
 from app.extensions import db
@@ -30,54 +28,13 @@ from app.mail.outbox import retry_delay, send_due
 from app.models import Message, MessageStatus, Outbox, OutboxKind, Role
 from app.models.base import utcnow
 from tests.conftest import migrated_app
-from tests.live import free_port
+from tests.helpers import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
 SITE = "https://www.example.org.cn"
 PHONE = "13812345678"
 VISITOR = "visitor@example.com"
-
-
-class Inbox:
-    """Collects what the SMTP server accepted; ``delay`` slows each mail down."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay
-        self.raw: list[bytes] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        self.raw.append(envelope.content)
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        return "250 OK"
-
-    @property
-    def mails(self) -> list[email.message.EmailMessage]:
-        return [email.message_from_bytes(raw, policy=email.policy.default) for raw in self.raw]
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [mail for mail in self.mails if mail["To"] == address]
-
-
-class SmtpServer:
-    """An aiosmtpd server on a fixed free port that a test can stop and start again."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.port = free_port()
-        self.inbox = Inbox(delay)
-        self._controller: Controller | None = None
-
-    def start(self) -> None:
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
 
 
 @pytest.fixture
