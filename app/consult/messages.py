@@ -54,11 +54,6 @@ HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
 
-# The audit log's words for the steps that have no action of their own (yet).
-CLAIM_ACTION = AuditAction.STATUS
-NOTE_ACTION = AuditAction.STATUS
-ANONYMISE_ACTION = AuditAction.DELETE
-TEMPLATE_ACTION = AuditAction.REPLY
 NOTE_DETAIL = "添加内部备注"
 
 _signals = Namespace()
@@ -397,7 +392,7 @@ def claim(message: Message, actor: User, *, ip: str = "") -> str | None:
     holder = message.claimed_by
     if holder is not None:
         return None if holder.id == actor.id else f"该留言已由 {holder.username} 认领。"
-    _audit(CLAIM_ACTION, message, actor, ip, "认领")
+    _audit(AuditAction.CLAIM, message, actor, ip, "认领")
     message.claim = MessageClaim(user=actor, at=utcnow())
     try:
         db.session.commit()
@@ -416,7 +411,7 @@ def unclaim(message: Message, actor: User, *, ip: str = "") -> str | None:
     if holder is None:
         return None
     detail = "取消认领" if holder.id == actor.id else f"取消 {holder.username} 的认领"
-    _audit(CLAIM_ACTION, message, actor, ip, detail)
+    _audit(AuditAction.CLAIM, message, actor, ip, detail)
     message.claim = None
     db.session.commit()
     return None
@@ -426,7 +421,7 @@ def add_note(message: Message, text: str, actor: Actor, *, ip: str = "") -> Mess
     """内部备注: a note only staff see; the audit log records that one was added, not its text."""
     note = MessageNote(message=message, text=text, author=actor_name(actor), at=utcnow())
     db.session.add(note)
-    _audit(NOTE_ACTION, message, actor, ip, NOTE_DETAIL)
+    _audit(AuditAction.NOTE, message, actor, ip, NOTE_DETAIL)
     db.session.commit()
     return note
 
@@ -461,7 +456,7 @@ def anonymise(message: Message, actor: Actor, *, ip: str = "") -> str | None:
         message.answers.clear()
         message.notes.clear()
         message.anonymised_at = utcnow()
-    _audit(ANONYMISE_ACTION, message, actor, ip, "匿名化:已删除访客的个人信息")
+    _audit(AuditAction.ANONYMISE, message, actor, ip, "匿名化:已删除访客的个人信息")
     return _save()
 
 
@@ -491,9 +486,9 @@ def timeline(message: Message) -> list[TimelineEntry]:
     for event in events_for(message.receipt):
         if event.action == AuditAction.REPLY and message.answers:
             continue  # shown above, with the text
-        if event.action == NOTE_ACTION and event.detail == NOTE_DETAIL:
+        if event.action == AuditAction.NOTE and event.detail == NOTE_DETAIL:
             continue
-        if event.action == CLAIM_ACTION and event.detail.endswith("认领"):
+        if event.action == AuditAction.CLAIM and event.detail.endswith("认领"):
             title = "认领" if event.detail == "认领" else "取消认领"
             detail = "" if event.detail == title else event.detail
             entries.append(TimelineEntry(event.at, title, event.actor, detail))
@@ -525,7 +520,7 @@ def save_template(
         template.title, template.text = title, text
         done = "修改"
     db.session.flush()
-    audit(TEMPLATE_ACTION, actor=actor_name(actor), target=f"常用答复 {template.id}",
+    audit(AuditAction.REPLY_TEMPLATE, actor=actor_name(actor), target=f"常用答复 {template.id}",
           ip=ip, detail=f"{done}常用答复:{title}")  # fmt: skip
     db.session.commit()
     return template
@@ -533,7 +528,7 @@ def save_template(
 
 def delete_template(template: ReplyTemplate, actor: Actor, *, ip: str = "") -> None:
     """Delete a 常用答复; commit."""
-    audit(TEMPLATE_ACTION, actor=actor_name(actor), target=f"常用答复 {template.id}",
+    audit(AuditAction.REPLY_TEMPLATE, actor=actor_name(actor), target=f"常用答复 {template.id}",
           ip=ip, detail=f"删除常用答复:{template.title}")  # fmt: skip
     db.session.delete(template)
     db.session.commit()

@@ -28,6 +28,10 @@ class AuditAction(enum.StrEnum):
     SECTION = "section"
     WORD_LIST = "word-list"
     MEDIA = "media"
+    CLAIM = "claim"
+    NOTE = "note"
+    ANONYMISE = "anonymise"
+    REPLY_TEMPLATE = "reply-template"
 
     @property
     def label(self) -> str:
@@ -50,6 +54,10 @@ ACTION_LABELS = {
     AuditAction.SECTION: "栏目",
     AuditAction.WORD_LIST: "用语词表",
     AuditAction.MEDIA: "上传文件",
+    AuditAction.CLAIM: "认领",
+    AuditAction.NOTE: "内部备注",
+    AuditAction.ANONYMISE: "匿名化",
+    AuditAction.REPLY_TEMPLATE: "常用答复",
 }
 
 
