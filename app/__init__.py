@@ -84,6 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         assets,
         cli,
         errors,
+        feeds,
         mail,
         media,
         sections,
@@ -100,7 +101,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(ops_bp)
     app.register_blueprint(consult_bp)
     admin.init_app(app)
-    for feature in (articles, mail, media, sections, staff, wording):
+    for feature in (articles, feeds, mail, media, sections, staff, wording):
         feature.init_app(app)
     assets.init_app(app)
     cli.init_app(app)

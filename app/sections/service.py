@@ -23,7 +23,7 @@ from app.models.content import Article, ArticleRevision, Section, all_sections
 RESERVED_SLUGS = frozenset(
     {
         "admin", "articles", "consult", "media", "static", "healthz", "search", "feeds",
-        "feed", "rss", "sitemap.xml", "robots.txt", "privacy", "sitemap",
+        "feed", "rss", "sitemap.xml", "feed.xml", "robots.txt", "privacy", "sitemap",
     }
 )  # fmt: skip
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
