@@ -80,7 +80,7 @@ def test_a_title_with_markup_characters_and_emoji_round_trips(site, client, make
 
 
 def test_control_characters_in_a_title_do_not_break_the_feed(client, make_article):
-    make_article(title="标题\x0b带控制符\x00")
+    make_article(title="标题\x0b带控制符\x1f")  # storable in both databases, not in XML
     assert feed_of(client, "/feed.xml").entries[0].title == "标题带控制符"
 
 
