@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import nh3
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import g
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy.orm import Mapped, defer, joinedload, mapped_column, relationship, validates
@@ -38,6 +39,12 @@ BODY_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
 }
 URL_SCHEMES = {"http", "https"}
+
+_signals = Namespace()
+# Sent after a view of ``article_id`` was counted (operators' metrics listen).
+view_counted = _signals.signal("view-counted")
+# Sent when a view could not be counted (the database would not write in time).
+view_missed = _signals.signal("view-missed")
 
 SECTIONS = [  # slug, name, position: the three sections every site has after init
     ("news", "今日要闻", 1),
@@ -384,6 +391,8 @@ def count_view(article_id: int, now: datetime) -> int | None:
     """
     views = db.session.execute(_COUNT_VIEW, {"article_id": article_id, "now": now}).scalar()
     db.session.commit()
+    if views is not None:
+        view_counted.send(article_id)
     return views
 
 
