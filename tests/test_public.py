@@ -93,13 +93,14 @@ def test_article_page_shows_metadata_body_and_neighbours(client, make_article):
     newer = make_article(title="下一篇的标题", published_at=datetime(2026, 2, 3))
     html = client.get(f"/articles/{current}").get_data(as_text=True)
     assert "<h1>当前文章</h1>" in html
-    assert "发布日期:" in html and "2026-02-02" in html
-    assert "数据来源:海关总署" in html
-    assert "浏览次数:" in html and ">42</span>" in html
+    assert "发布日期：" in html and "2026-02-02" in html
+    assert "数据来源：海关总署" in html
+    assert "浏览次数：" in html and ">42</span>" in html
     assert "<h2>一、政策要点</h2>" in html
     assert f'href="/articles/{older}"' in html and f'href="/articles/{newer}"' in html
     assert 'aria-label="当前位置"' in html and 'href="/news/"' in html
-    assert "字号" in html and 'media="print"' in html
+    assert 'media="print"' in html
+    assert ">打印</button>" in html and ">分享</button>" in html
 
 
 def test_article_date_is_shown_in_beijing_time(client, make_article):

@@ -18,7 +18,7 @@ def open_first_news_article(page, site):
     nav.get_by_role("link", name="今日要闻").click()
     expect(page.get_by_role("heading", level=1, name="今日要闻")).to_be_visible()
     page.locator("#article-list").get_by_role("link").first.click()
-    expect(page.get_by_text("发布日期:")).to_be_visible()
+    expect(page.get_by_text("发布日期：")).to_be_visible()
 
 
 def view_count(page) -> int:
@@ -27,8 +27,8 @@ def view_count(page) -> int:
 
 def test_visitor_reads_an_article_from_the_navigation(page, site):
     open_first_news_article(page, site)
-    expect(page.get_by_text("数据来源:")).to_be_visible()
-    expect(page.get_by_text("浏览次数:")).to_be_visible()
+    expect(page.get_by_text("数据来源：")).to_be_visible()
+    expect(page.get_by_text("浏览次数：")).to_be_visible()
     expect(page.get_by_role("navigation", name="当前位置")).to_contain_text("今日要闻")
     assert page.locator(".article__body h2").count() >= 1
 
@@ -61,14 +61,41 @@ def test_polling_pauses_while_the_tab_is_hidden(page, site):
     assert polls
 
 
-def test_font_size_switch_enlarges_the_text(page, site):
+def test_print_button_opens_the_print_dialog(page, site):
+    page.add_init_script("window.print = () => { window.__printed = (window.__printed || 0) + 1; }")
     page.goto(site + "/articles/1")
-    body = page.locator(".article__body")
-    medium = body.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
-    page.get_by_role("group", name="字号").get_by_text("大", exact=True).click()
-    assert body.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") > medium
-    page.goto(site + "/articles/2")  # the choice is remembered
-    assert page.get_by_role("radio", name="大").is_checked()
+    page.get_by_role("button", name="打印").click()
+    assert page.evaluate("window.__printed") == 1
+
+
+def test_share_uses_the_web_share_api_where_the_browser_has_it(page, site):
+    page.add_init_script(
+        "navigator.share = (data) => { window.__shared = data; return Promise.resolve(); }"
+    )
+    page.goto(site + "/articles/2")
+    title = page.get_by_role("heading", level=1).inner_text()
+    page.get_by_role("button", name="分享").click()
+    shared = page.evaluate("window.__shared")
+    assert shared["title"] == title
+    assert shared["url"].endswith("/articles/2")
+
+
+def test_share_copies_the_link_without_the_web_share_api(page, context, site):
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
+    page.goto(site + "/articles/3")
+    assert page.evaluate("'share' in navigator") is False  # desktop Chromium on Linux
+    page.get_by_role("button", name="分享").click()
+    expect(page.get_by_role("status").filter(has_text="链接已复制")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()").endswith("/articles/3")
+
+
+def test_print_and_share_are_absent_without_javascript(browser, site):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site + "/articles/1")
+    expect(page.get_by_role("button", name="打印")).to_be_hidden()
+    expect(page.get_by_role("button", name="分享")).to_be_hidden()
+    context.close()
 
 
 def test_pagination_swaps_the_list_without_reload(page, site, add_articles):
