@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, NamedTuple
 import nh3
 import sqlalchemy as sa
 from blinker import Namespace
-from flask import g
-from flask_sqlalchemy.pagination import SelectPagination
+from flask import abort, g
 from sqlalchemy.orm import Mapped, defer, joinedload, mapped_column, relationship, validates
 
 from app.extensions import db
 from app.models.base import enum_type, utcnow
 from app.models.media import Media  # before the statements below configure the mappers
+from app.pagination import Page
 
 if TYPE_CHECKING:
     from app.models.accounts import User
@@ -271,28 +271,25 @@ def public_count(section: Section, now: datetime) -> int:
     )
 
 
-class _IdsFirstPagination(SelectPagination):
-    """Fetch a page's ids from the listing index first, then only those rows.
+def section_page(section: Section, page: int, per_page: int, now: datetime) -> Page:
+    """One page of a section's public articles, newest first; 404 past the last page.
 
-    OFFSET then skips index entries, not table rows, so page 200 costs what page 1 does;
-    bodies are left out, as listings never show them.
+    The page's ids come from the listing index first, then only those rows: OFFSET then
+    skips index entries, not table rows, so page 200 costs what page 1 does; bodies are
+    left out, as listings never show them.
     """
-
-    def _query_items(self) -> list[Article]:
-        listing = self._query_args["select"]
-        ids = listing.with_only_columns(Article.id).limit(self.per_page).offset(self._query_offset)
-        page_rows = _newest_first(sa.select(Article).where(Article.id.in_(ids.scalar_subquery())))
-        return list(self._query_args["session"].scalars(page_rows.options(defer(Article.body))))
-
-
-def section_page(section: Section, page: int, per_page: int, now: datetime) -> SelectPagination:
-    """One page of a section's public articles, newest first; 404 past the last page."""
-    pagination = _IdsFirstPagination(
-        select=section_listing(section, now), session=db.session, page=page, per_page=per_page,
-        max_per_page=per_page, count=False,
-    )  # fmt: skip
-    pagination.total = public_count(section, now)
-    return pagination
+    total = public_count(section, now)
+    if page < 1 or (page > 1 and (page - 1) * per_page >= total):
+        abort(404)
+    ids = (
+        section_listing(section, now)
+        .with_only_columns(Article.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    rows = _newest_first(sa.select(Article).where(Article.id.in_(ids.scalar_subquery())))
+    items = list(db.session.scalars(rows.options(defer(Article.body))))
+    return Page(items=items, page=page, per_page=per_page, total=total)
 
 
 def newest_in_section(section: Section, limit: int, now: datetime) -> list[Article]:
