@@ -5,8 +5,8 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import urls
 from app.extensions import compress, csrf, db, htmx, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,26 +24,67 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'portal.db'}",
         VIEW_POLL_SECONDS=10,
+        # Longest wait for the database's write lock when counting a view or checking /healthz;
+        # past it the view is not counted (logged, metrics) and the page served all the same
+        DB_WRITE_WAIT_MS=500,
         ARTICLES_PER_PAGE=20,
         SITE_NAME="国际贸易促进委员会",
         SITE_SUBTITLE="Council for the Promotion of International Trade",
+        # The government-site frame (header and footer of every public page); an empty
+        # footer setting hides its line. The demo values are placeholders to replace.
+        SITE_LOGO="favicon.svg",  # a file under static/, or an address on this site (/media/…)
+        SITE_ORGANIZER="国际贸易促进委员会",  # 主办单位
+        SITE_ADDRESS="北京市西城区复兴门外大街1号",  # 地址
+        SITE_PHONE="010-12345678",  # 电话
+        SITE_OFFICE_HOURS="工作日 9:00—12:00，13:30—17:00",  # 办公时间
+        SITE_ICP_NUMBER="京ICP备00000000号-1",  # ICP备案号, linked to beian.miit.gov.cn
+        SITE_PSB_NUMBER="京公网安备11010202000001号",  # 公安机关备案号, linked to beian.mps.gov.cn
+        SITE_ID_CODE="1100000001",  # 网站标识码 (from the government-website registry)
+        # The home page: the highlighted strip of notices and the row of service entries.
+        HOME_NOTICE_SECTION="",  # a section slug; empty: the section named 通知公告, else the first
+        SERVICE_ENTRIES=[  # {name, url, description?}; FLASK_SERVICE_ENTRIES takes JSON
+            {"name": "原产地证书", "url": "/search?q=原产地证书", "description": "申领流程"},
+            {"name": "ATA单证册", "url": "/search?q=ATA单证册", "description": "展品暂时进出境"},
+            {"name": "商事调解", "url": "/search?q=调解", "description": "涉外商事纠纷调解"},
+            {"name": "法律咨询", "url": "/consult", "description": "在线留言，专人答复"},
+        ],
         HSTS_SECONDS=31536000,
         TRUST_PROXY=0,  # how many reverse proxies set X-Forwarded-*; 0 trusts none
+        TRUST_PROXY_HOST=0,  # ... of which set X-Forwarded-Host (0: the Host header counts)
+        # Host names a request may carry (Flask's setting; a leading dot: any subdomain);
+        # None: SITE_URL's host, localhost and 127.0.0.1. Any other Host gets 400.
+        TRUSTED_HOSTS=None,
+        # Operations (app/ops): who may read /metrics, the log format, where backups go.
+        METRICS_ALLOW="127.0.0.1 ::1",  # addresses/networks that may read /metrics
+        METRICS_TOKEN="",  # or any client sending "Authorization: Bearer <token>"
+        LOG_FORMAT="text",  # "json": one JSON object per log line
+        BACKUP_DIR=str(Path(app.instance_path) / "backups"),  # `backup` writes, `status` reads
+        # Errors never print a statement's values (a visitor's phone, say) into the log.
+        SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True},
         MAX_CONTENT_LENGTH=64 * 1024,  # any request; views marked takes_uploads allow more
         MEDIA_MAX_BYTES=10 * 1024 * 1024,  # one uploaded image or attachment
         UPLOAD_MAX_REQUEST_BYTES=32 * 1024 * 1024,  # one request that carries files
         MEDIA_IMAGE_MAX_WIDTH=1600,  # wider images are scaled down to this many pixels
         CONSULT_MIN_FILL_SECONDS=3,  # a consultation sent faster than this must be sent again
         CONSULT_RATE_LIMIT="5 per 10 minutes",  # valid consultations per client IP
+        CONSULT_LOOKUP_LIMIT="30 per minute",  # receipt lookups (回执查询) per client IP
         RETENTION_DAYS=365,  # answered/closed messages lose their personal data after this
         SPAM_RETENTION_DAYS=30,  # messages filed as spam are deleted after this
         PRIVACY_CONTACT="",  # how to reach the council about personal data, on 隐私声明
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=False,  # FLASK_SESSION_COOKIE_SECURE=true when served over HTTPS
+        # None: Secure and named __Host-session when PREFERRED_URL_SCHEME is https or the
+        # request came over HTTPS (through a trusted proxy too); true/false decide alone
+        SESSION_COOKIE_SECURE=None,
         PERMANENT_SESSION_LIFETIME=2 * 3600,  # an admin session ends after 2 idle hours
+        SESSION_ABSOLUTE_HOURS=12,  # ... and 12 hours after signing in, however busy
         WTF_CSRF_TIME_LIMIT=None,  # CSRF tokens live as long as the session that holds them
-        LOGIN_FAILURE_LIMIT="10 per 15 minutes",  # failed sign-ins per account and per IP
+        LOGIN_FAILURE_LIMIT="10 per 15 minutes",  # failed sign-ins per account from one IP
+        LOGIN_ADDRESS_LIMIT="30 per 15 minutes",  # failed sign-ins per IP, whatever the account
+        # Past this many failures of an account (from anywhere) in LOGIN_FAILURE_LIMIT's window,
+        # an address that failed on it waits 1, 2, 4 … s between guesses (at most the maximum)
+        LOGIN_ACCOUNT_DELAY_AFTER=10,
+        LOGIN_DELAY_MAX_SECONDS=300,
         ADMIN_POLL_SECONDS=15,  # how often the admin header refreshes its 待处理/已超时 counts
         REPLY_WORKING_HOURS=False,  # True: the 24-hour promise counts Chinese working days only
         SITE_URL="http://127.0.0.1:5000",  # the public address that links in e-mails start with
@@ -68,10 +109,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
 
-    if app.config.get("TRUST_PROXY"):
-        hops = int(app.config["TRUST_PROXY"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-
+    urls.init_app(app)  # the <id:…> and <page:…> converters, before any rule is added
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -87,6 +125,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         feeds,
         mail,
         media,
+        ops,
+        search,
         sections,
         security,
         staff,
@@ -101,7 +141,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(ops_bp)
     app.register_blueprint(consult_bp)
     admin.init_app(app)
-    for feature in (articles, feeds, mail, media, sections, staff, wording):
+    for feature in (articles, feeds, mail, media, ops, search, sections, staff, wording):
         feature.init_app(app)
     assets.init_app(app)
     cli.init_app(app)

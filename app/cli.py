@@ -64,7 +64,7 @@ def seed_demo_command(if_empty: bool) -> None:
     """Fill every section with demo articles (safe to repeat)."""
     init_db()
     if if_empty and db.session.scalar(sa.select(sa.func.count(Article.id))):
-        click.echo("已有文章,跳过示例内容。")
+        click.echo("已有文章，跳过示例内容。")
         return
     click.echo(f"已添加 {seed_demo()} 篇示例文章。")
 

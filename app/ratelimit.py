@@ -26,6 +26,8 @@ from app.models.base import utcnow
 from app.models.ratelimit import RateLimitHit
 
 Key = tuple[str, str]
+# A key, how many attempts its window admits (None: counted, never refused), the window.
+Limit = tuple[Key, int | None, timedelta]
 # Rows of a scope that ``forget_expired`` is not told about are kept at least this long.
 UNKNOWN_SCOPE_KEPT = timedelta(days=1)
 FORGET_BATCH = 200
@@ -67,15 +69,35 @@ def admit(keys: Sequence[Key], rate: str) -> bool:
     Commits the session.
     """
     amount, window = parse_rate(rate)
-    since = utcnow() - window
-    _lock(keys)
-    for scope, key in keys:
-        db.session.execute(sa.delete(RateLimitHit).where(*_of(scope, key), RateLimitHit.at < since))
-    allowed = all(_count(scope, key, since) < amount for scope, key in keys)
+    return admit_limits([(key, amount, window) for key in keys])
+
+
+def admit_limits(limits: Sequence[Limit]) -> bool:
+    """``admit`` with a limit of its own for each key; a key whose amount is None is
+    counted along but never refuses. Commits the session."""
+    now = utcnow()
+    _lock([key for key, _amount, _window in limits])
+    for (scope, key), _amount, window in limits:
+        expired = (*_of(scope, key), RateLimitHit.at < now - window)
+        db.session.execute(sa.delete(RateLimitHit).where(*expired))
+    allowed = all(
+        amount is None or _count(scope, key, now - window) < amount
+        for (scope, key), amount, window in limits
+    )
     if allowed:
-        db.session.add_all(RateLimitHit(scope=scope, key=key) for scope, key in keys)
+        db.session.add_all(RateLimitHit(scope=scope, key=key) for (scope, key), *_ in limits)
     db.session.commit()
     return allowed
+
+
+def count(key: Key, window: timedelta) -> int:
+    """How many attempts ``key`` made within the last ``window``."""
+    return _count(*key, utcnow() - window)
+
+
+def last_attempt(key: Key) -> datetime | None:
+    """When ``key``'s newest counted attempt was made, if it has one."""
+    return db.session.scalar(sa.select(sa.func.max(RateLimitHit.at)).where(*_of(*key)))
 
 
 def take_back(keys: Sequence[Key]) -> None:

@@ -19,6 +19,7 @@ from app.demo import demo_articles
 from app.models import CATEGORIES, Article, ArticleStatus, Message, MessageStatus, Section
 from app.models.base import utcnow
 from app.models.consult import RECEIPT_ALPHABET, RECEIPT_LENGTH
+from app.search import index as search_index
 
 CHUNK = 5000
 DRAFT_SHARE = 0.01
@@ -135,6 +136,8 @@ def fill(database_url: str, articles: int, messages: int, seed: int = 5) -> Fill
                 _article_rows(articles, list(sections.values()), newest, rng),
             )
             _insert(connection, Message.__table__, _message_rows(messages, newest, rng))
+            # Core inserts pass no session hook: the search index is written in bulk.
+            search_index.rebuild(connection)
         with engine.connect() as connection:
             big = next(iter(sections))
             listing = (

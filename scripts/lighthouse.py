@@ -1,4 +1,4 @@
-"""Lighthouse scores of the home, section and article pages (`make lighthouse`).
+"""Lighthouse scores of the home, section, article, search and site-map pages (`make lighthouse`).
 
 Starts the app under gunicorn on a scratch SQLite database with the demo content, runs
 Lighthouse from npm with Debian's Chromium, prints a table and fails below 95.
@@ -16,7 +16,13 @@ sys.path.insert(0, str(ROOT))
 
 from tests.live import live_server  # noqa: E402
 
-PAGES = {"home": "/", "section": "/news/", "article": "/articles/1"}
+PAGES = {
+    "home": "/",
+    "section": "/news/",
+    "article": "/articles/1",
+    "search": "/search?q=退税",
+    "sitemap": "/sitemap.html",
+}
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 TARGET = 95
 CHROME_FLAGS = (

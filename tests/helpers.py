@@ -3,6 +3,11 @@
 import asyncio
 import email
 import email.policy
+import http.cookiejar
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
 from typing import NamedTuple
 
 import pytest
@@ -81,3 +86,45 @@ class SmtpServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+HIDDEN_INPUT = re.compile(r"<input[^>]*\btype=\"hidden\"[^>]*>")
+
+
+class LiveBrowser:
+    """A browser without JavaScript against a live server: its own cookies, and forms sent
+    with the hidden fields (CSRF token, fill-time stamp) of the page that shows them."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def open(self, path: str, data: dict | None = None) -> tuple[int, str]:
+        """GET ``path`` (POST ``data`` when given), following redirects; status and body."""
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(self.base_url + path, data=body, timeout=60) as response:
+                return response.status, response.read().decode(errors="replace")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
+    def submit(self, path: str, fields: dict) -> tuple[int, str]:
+        """Open the form at ``path`` and post ``fields`` with the form's hidden fields."""
+        _status, page = self.open(path)
+        hidden = {}
+        for tag in HIDDEN_INPUT.findall(page):
+            name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+            if name:
+                hidden[name.group(1)] = value.group(1) if value else ""
+        return self.open(path, hidden | fields)
+
+    def consult(self, **fields) -> tuple[int, str]:
+        """Send a question through 立即咨询 (valid unless ``fields`` say otherwise)."""
+        question = {"name": "测试访客", "phone": "13800138000", "category": "其他",
+                    "content": "请问如何办理原产地证?"}  # fmt: skip
+        return self.submit("/consult", question | fields)
+
+    def sign_in(self, username: str, password: str) -> tuple[int, str]:
+        """Post the staff sign-in form."""
+        return self.submit("/admin/login", {"username": username, "password": password})

@@ -36,19 +36,31 @@ class LiveServer:
 
     url: str
     env: dict
+    log: object = None  # the file gunicorn and its workers write to
 
     def flask(self, *args: str) -> str:
         """Run a ``flask --app wsgi`` command against the server's database."""
         return flask_command(*args, env=self.env)
 
+    def output(self) -> str:
+        """Everything gunicorn and the app wrote so far (read without moving its offset)."""
+        descriptor = self.log.fileno()
+        return os.pread(descriptor, os.fstat(descriptor).st_size, 0).decode(errors="replace")
+
 
 @contextmanager
 def live_server(
-    database_url: str, workers: int = 2, seed: bool = True, port: int | None = None, **config
+    database_url: str,
+    workers: int = 2,
+    seed: bool = True,
+    port: int | None = None,
+    prepare: bool = True,
+    **config,
 ):
     """Serve the app with gunicorn on ``port`` (a free one by default); yield a ``LiveServer``.
 
     ``config`` items become ``FLASK_*`` environment variables, as in a deployment.
+    ``prepare=False`` serves the database as it is (no ``seed-demo`` or ``init-db`` first).
     """
     env = {
         **os.environ,
@@ -56,7 +68,8 @@ def live_server(
         "FLASK_SECRET_KEY": "live-test-secret",
         **{f"FLASK_{key}": str(value) for key, value in config.items()},
     }
-    flask_command("seed-demo" if seed else "init-db", env=env)
+    if prepare:
+        flask_command("seed-demo" if seed else "init-db", env=env)
     port = port or free_port()
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(
@@ -66,7 +79,7 @@ def live_server(
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_up(url, server, log)
-            yield LiveServer(url, env)
+            yield LiveServer(url, env, log)
         finally:
             server.terminate()
             server.wait(timeout=15)

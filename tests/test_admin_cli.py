@@ -26,7 +26,7 @@ def test_production_hash_is_argon2id_above_the_owasp_minimum():
 def test_create_admin_with_a_password_option(app, runner, auth):
     result = runner.invoke(args=["create-admin", "Boss", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
-    assert "已创建管理员 boss(角色:系统管理员、编辑、负责人)" in result.output
+    assert "已创建管理员 boss(角色：系统管理员、编辑、负责人)" in result.output
     created = user(app)
     assert created.roles == frozenset(Role)
     assert created.email == ""
@@ -65,7 +65,7 @@ def test_create_admin_gives_only_the_roles_asked_for(app, runner, auth, client):
     args = ["create-admin", "writer", "--role", "editor", "--role", "responder"]
     result = runner.invoke(args=[*args, "--password", PASSWORD])
     assert result.exit_code == 0, result.output
-    assert "角色:编辑、负责人" in result.output
+    assert "角色：编辑、负责人" in result.output
     assert user(app, "writer").roles == {Role.EDITOR, Role.RESPONDER}
     auth.login("writer", PASSWORD)
     assert client.get("/admin/messages").status_code == 200
@@ -81,7 +81,7 @@ def test_create_admin_with_one_role_and_an_email_address(app, runner):
     assert created.email == "Clerk@ccpit.example.org"
     with app.app_context():
         detail = db.session.scalar(sa.select(AuditEvent.detail))
-    assert detail == "命令行创建账号(角色:负责人)"
+    assert detail == "命令行创建账号(角色：负责人)"
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_create_admin_refuses_a_bad_role_or_email(app, runner, option, value, me
 def test_a_bad_email_is_refused_before_the_password_is_asked_for(app, runner):
     result = runner.invoke(args=["create-admin", "boss", "--email", "x"], input="")
     assert result.exit_code == 2
-    assert "密码:" not in result.output
+    assert "密码：" not in result.output
     assert "请输入有效的邮箱地址" in result.output
 
 
@@ -118,7 +118,7 @@ def test_set_password_replaces_the_old_one(app, runner):
         details = db.session.scalars(
             sa.select(AuditEvent.detail).where(AuditEvent.action == AuditAction.ACCOUNT)
         ).all()
-    assert details == ["命令行创建账号(角色:系统管理员、编辑、负责人)", "命令行重设密码"]
+    assert details == ["命令行创建账号(角色：系统管理员、编辑、负责人)", "命令行重设密码"]
 
 
 def test_set_password_for_an_unknown_account_fails(runner):

@@ -215,7 +215,7 @@ def test_reply_with_htmx_updates_the_panel(app, staff, make_message):
     message_id = make_message()
     response = staff.post(
         f"/admin/messages/{message_id}/reply",
-        data={"reply": "您好,已收到。", "version": 1},
+        data={"reply": "您好，已收到。", "version": 1},
         headers=HTMX,
     )
     fragment = response.get_data(as_text=True)
@@ -225,7 +225,7 @@ def test_reply_with_htmx_updates_the_panel(app, staff, make_message):
     assert response.headers["HX-Trigger"] == "inbox-changed"
     found = get_message(app, message_id)
     assert found.status == MessageStatus.REPLIED
-    assert found.reply == "您好,已收到。"
+    assert found.reply == "您好，已收到。"
     assert found.replied_by.username == "boss"
     assert abs(found.replied_at - utcnow()) < timedelta(seconds=10)
     assert [(e.action, e.actor, e.target) for e in events(app)[-2:]] == [
@@ -293,7 +293,7 @@ def test_a_reply_written_against_an_older_version_is_refused_and_kept(
     theirs = {"reply": "李的答复", "version": seen}
     colleague.post(f"/admin/messages/{message_id}/reply", data=theirs)
 
-    mine = "王的答复,写于李答复之前"
+    mine = "王的答复，写于李答复之前"
     response = staff.post(
         f"/admin/messages/{message_id}/reply",
         data={"reply": mine, "version": seen},
@@ -416,7 +416,7 @@ def test_delete_asks_first_then_leaves_a_tombstone(app, staff, make_message):
     assert get_message(app, message_id) is None
     (tombstone,) = events(app, AuditAction.DELETE)
     assert (tombstone.actor, tombstone.target) == ("boss", receipt)
-    assert "类别:其他" in tombstone.detail and "待处理" in tombstone.detail
+    assert "类别：其他" in tombstone.detail and "待处理" in tombstone.detail
     assert "隐私姓名" not in tombstone.detail and "13311112222" not in tombstone.detail
 
 

@@ -243,7 +243,7 @@ def test_revisions_are_listed_compared_and_restored(app, editor):
     diff = editor.get(
         f"/admin/articles/{article.id}/revisions/compare?a={first}&b={second}"
     ).get_data(as_text=True)
-    assert '<del><span class="visually-hidden">删除:</span>&lt;p&gt;第一版&lt;/p&gt;</del>' in diff
+    assert '<del><span class="visually-hidden">删除：</span>&lt;p&gt;第一版&lt;/p&gt;</del>' in diff
     assert "第二版" in diff and "标题" in diff
 
     restored = editor.post(f"/admin/articles/{article.id}/revisions/{first}/restore")

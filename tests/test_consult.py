@@ -16,8 +16,8 @@ from app.models.consult import RECEIPT_ALPHABET
 
 HTMX = {"HX-Request": "true", "HX-Target": "consult-panel"}
 RECEIPT = re.compile(rf"data-receipt>([{RECEIPT_ALPHABET}]{{10}})<")
-CONFIRMATION = "留言成功后,负责人将会在24小时内答复您。"
-PROMPT = "把想要咨询的问题和遇到的困难留言告诉我们,我们将尽全力帮到您"
+CONFIRMATION = "留言成功后，负责人将会在24小时内答复您。"
+PROMPT = "把想要咨询的问题和遇到的困难留言告诉我们，我们将尽全力帮到您"
 LABELS = ["姓名", "联系电话", "电子邮箱", "单位名称", "咨询类别", "咨询内容"]
 
 
@@ -209,8 +209,8 @@ INVALID = [
     ("name", "", "请填写姓名"),
     ("name", "   ", "请填写姓名"),
     ("name", "张" * 51, "姓名不能超过50个字(现为51个字)"),
-    ("name", "张\x07三", "姓名包含无法识别的控制字符,请删除后重试"),
-    ("name", "张三\u202e", "姓名包含无法识别的控制字符,请删除后重试"),
+    ("name", "张\x07三", "姓名包含无法识别的控制字符，请删除后重试"),
+    ("name", "张三\u202e", "姓名包含无法识别的控制字符，请删除后重试"),
     ("phone", "", "请填写联系电话"),
     ("phone", "12345", "联系电话格式不正确"),
     ("phone", "1381234567", "联系电话格式不正确"),
@@ -243,7 +243,7 @@ def test_each_invalid_field_gets_a_chinese_error_next_to_it(
     assert field_error(page, field).startswith(error)
     assert f'aria-describedby="{_described(field)}consult-{field}-error"' in page
     assert 'aria-invalid="true"' in page
-    assert page.count('class="consult-field__error"') == 1
+    assert page.count('class="field__error"') == 1
     if field != "name":
         assert 'value="张三"' in page  # what was typed stays
     if field != "content":
@@ -412,7 +412,7 @@ def test_over_the_rate_limit_answers_429_in_the_dialog_and_keeps_the_text(client
     page = response.get_data(as_text=True)
     assert response.status_code == 429
     assert "<html" not in page
-    assert "提交过于频繁(每10分钟最多提交2条留言),请稍后再试" in page
+    assert "提交过于频繁(每10分钟最多提交2条留言)，请稍后再试" in page
     assert 'value="李四"' in page
     assert len(stored(consult_app)) == 2
 
@@ -449,7 +449,7 @@ def test_an_oversized_body_from_the_dialog_gets_413_with_a_message_above_the_for
     assert response.status_code == 413
     assert response.headers["HX-Retarget"] == "#consult-alert"
     assert response.headers["HX-Reswap"] == "innerHTML"
-    assert "提交的内容过大(超过 64 KB),请精简咨询内容后重试。" in page
+    assert "提交的内容过大(超过 64 KB)，请精简咨询内容后重试。" in page
     assert "<form" not in page  # the form in the dialog, and what was typed, stay
     assert stored(consult_app) == []
 
@@ -536,7 +536,7 @@ def test_status_page_is_an_empty_post_form(client):
     assert '<label for="receipt">回执号</label>' in page
     assert '<label for="phone">联系电话</label>' in page
     assert "查询结果" not in page
-    assert "consult-field__error" not in page
+    assert "field__error" not in page
 
 
 def test_a_pending_message_is_found_with_receipt_and_phone_in_any_spelling(client, consult_app):
@@ -604,4 +604,4 @@ def test_the_confirmation_links_to_the_lookup_with_the_receipt_filled_in(client)
     assert 'href="/consult/status"' in page  # the session, not the URL, carries the receipt
     form = client.get("/consult/status").get_data(as_text=True)
     assert f'value="{receipt}"' in form
-    assert "consult-field__error" not in form  # only the receipt given: nothing to complain of
+    assert "field__error" not in form  # only the receipt given: nothing to complain of

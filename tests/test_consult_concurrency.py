@@ -71,7 +71,7 @@ def test_200_submissions_from_10_threads_are_all_stored_with_distinct_receipts(d
 
         def visitor(thread: int) -> list[tuple[int, str | None]]:
             person = Visitor(server.url)
-            return [person.send(f"并发测试留言:线程{thread}第{n}条") for n in range(PER_THREAD)]
+            return [person.send(f"并发测试留言：线程{thread}第{n}条") for n in range(PER_THREAD)]
 
         with ThreadPoolExecutor(THREADS) as pool:
             results = [result for batch in pool.map(visitor, range(THREADS)) for result in batch]
@@ -84,7 +84,7 @@ def test_200_submissions_from_10_threads_are_all_stored_with_distinct_receipts(d
     assert len(set(shown)) == THREADS * PER_THREAD
     assert set(shown) == {receipt for receipt, _content in messages}
     assert {content for _receipt, content in messages} == {
-        f"并发测试留言:线程{t}第{n}条" for t in range(THREADS) for n in range(PER_THREAD)
+        f"并发测试留言：线程{t}第{n}条" for t in range(THREADS) for n in range(PER_THREAD)
     }
 
 

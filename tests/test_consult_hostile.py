@@ -72,7 +72,7 @@ def expected(field: str, value: str) -> str:
 
 def hostile_value(field: str, text: str) -> str:
     # Long enough to pass the length rule of 咨询内容, so that only the characters are judged.
-    return f"我的问题:{text}请回复" if field == "content" else text
+    return f"我的问题：{text}请回复" if field == "content" else text
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -104,7 +104,7 @@ def test_hostile_input_is_refused_or_stored_exactly_and_always_escaped(
 
 def test_hostile_text_that_people_type_is_kept(client, hostile_app):
     """Markup, quotes, SQL, emoji and right-to-left marks are ordinary text in 咨询内容."""
-    content = "问题:<b>加粗</b> \"引号\" 'DROP TABLE messages;' 😀 \u200fمرحبا\u202e反转"
+    content = "问题：<b>加粗</b> \"引号\" 'DROP TABLE messages;' 😀 \u200fمرحبا\u202e反转"
     response = client.post("/consult", data=valid(client, content=content), headers=HTMX)
     receipt = RECEIPT.search(response.get_data(as_text=True)).group(1)
     assert message(hostile_app, receipt).content == content
@@ -133,7 +133,7 @@ ANY = {
     "email": st.one_of(st.emails(), st.text(max_size=30)),
     "company": st.text(max_size=110),
     "category": st.one_of(st.sampled_from(CATEGORIES), st.text(max_size=8)),
-    "content": st.one_of(st.text(max_size=2100).map(lambda t: f"问题:{t}请回复"), st.text()),
+    "content": st.one_of(st.text(max_size=2100).map(lambda t: f"问题：{t}请回复"), st.text()),
 }
 
 
@@ -165,6 +165,6 @@ def test_any_input_is_refused_or_stored_exactly_never_a_server_error(client, hos
             assert getattr(stored, field) == expected(field, value)
     else:
         assert message_count(hostile_app) == before
-        assert "consult-field__error" in page
+        assert "field__error" in page
         for field in ["name", "phone", "email", "company", "content"]:
             assert shown(field, fields[field]) in page

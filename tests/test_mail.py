@@ -101,7 +101,7 @@ def post_question(app, client, **fields) -> int:
         "email": VISITOR,
         "company": "上海某某进出口有限公司",
         "category": "商事认证",
-        "content": f"请问办理原产地证书需要哪些材料?\n急用,请打 138-1234-5678 或写信 {VISITOR}",
+        "content": f"请问办理原产地证书需要哪些材料?\n急用，请打 138-1234-5678 或写信 {VISITOR}",
         "website": "",
         "started": started,
     } | fields
@@ -166,7 +166,7 @@ def test_a_reply_tells_the_visitor_where_to_read_it(mail_app, client, auth, smtp
     with mail_app.app_context():
         receipt = db.session.get(Message, message_id).receipt
     assert mail["To"] == VISITOR and mail["Subject"].startswith("您的咨询已有答复")
-    assert f"回执号:{receipt}" in body
+    assert f"回执号：{receipt}" in body
     assert links(body) == [f"{SITE}/consult/status"]
     assert "展览部" not in body and "62345678" not in body  # the answer stays on the site
 

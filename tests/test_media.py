@@ -135,7 +135,7 @@ def test_other_content_is_refused_whatever_its_name(app, editor, data, filename)
 def test_the_image_button_accepts_only_images(app, editor):
     response = post(editor, samples.pdf(), "通知.pdf", want="image")
     assert response.status_code == 415
-    assert response.json["error"] == "不支持的文件类型。这里只能上传图片:JPEG、PNG、WebP。"
+    assert response.json["error"] == "不支持的文件类型。这里只能上传图片：JPEG、PNG、WebP。"
     response = post(editor, samples.image(), "图.png", want="document")
     assert response.status_code == 415
     assert "这里只能上传附件" in response.json["error"]
@@ -174,7 +174,7 @@ def test_the_default_limit_is_rendered_from_the_setting(app):
 
 
 def test_an_empty_file_or_none_at_all_is_refused(app, editor):
-    assert post(editor, b"", "空.pdf").json == {"error": "文件是空的,请重新选择。"}
+    assert post(editor, b"", "空.pdf").json == {"error": "文件是空的，请重新选择。"}
     response = editor.post(UPLOAD, data={"alt": "x"}, content_type="multipart/form-data")
     assert (response.status_code, response.json) == (400, {"error": "请选择要上传的文件。"})
 
@@ -509,4 +509,4 @@ def test_a_server_error_during_an_upload_is_reported_in_chinese(app, editor, mon
     monkeypatch.setattr("app.media.routes.save_upload", broken)
     response = post(editor, samples.pdf(), "通知.pdf")
     assert response.status_code == 500
-    assert response.json == {"error": "上传没有成功,请稍后重试;如果一再失败,请联系系统管理员。"}
+    assert response.json == {"error": "上传没有成功，请稍后重试;如果一再失败，请联系系统管理员。"}

@@ -122,7 +122,7 @@ def test_reply_refuses_a_second_first_answer(ctx, boss):
 
 def test_update_reply_keeps_the_earlier_answer_and_the_first_time(ctx, boss, li):
     message = arrive()
-    messages.reply(message, "原答复,电话 13312345678", boss, seen_version=message.version)
+    messages.reply(message, "原答复，电话 13312345678", boss, seen_version=message.version)
     first_time = message.replied_at
     assert not message.reply_updated
     error = messages.update_reply(message, "更正后的答复", li, seen_version=message.version)
@@ -130,13 +130,13 @@ def test_update_reply_keeps_the_earlier_answer_and_the_first_time(ctx, boss, li)
     assert message.reply == "更正后的答复" and message.replied_by == li
     assert message.replied_at == first_time and message.reply_updated
     assert [(a.text, a.author) for a in message.answers] == [
-        ("原答复,电话 13312345678", "boss"),
+        ("原答复，电话 13312345678", "boss"),
         ("更正后的答复", "li"),
     ]
     titles = [entry.title for entry in messages.timeline(message)]
     assert titles == ["收到留言", "答复", "状态变更", "更新答复"]
     for event in audit_of(message):  # the answers are not copied into the audit log
-        assert "13312345678" not in event.detail and "答复," not in event.detail
+        assert "13312345678" not in event.detail and "答复，" not in event.detail
 
 
 def test_updating_to_the_same_text_changes_nothing(ctx, boss):
@@ -233,8 +233,8 @@ def every_text_holding(*needles) -> list[tuple[str, str]]:
 def handled(message, boss):
     messages.claim(message, boss)
     messages.add_note(message, "隐私姓名 先生来电", boss)
-    messages.reply(message, "隐私姓名您好,已回电 13312345678", boss, seen_version=message.version)
-    messages.update_reply(message, "您好,详见附件。", boss, seen_version=message.version)
+    messages.reply(message, "隐私姓名您好，已回电 13312345678", boss, seen_version=message.version)
+    messages.update_reply(message, "您好，详见附件。", boss, seen_version=message.version)
     messages.close(message, boss)
 
 
@@ -250,7 +250,7 @@ def test_anonymise_clears_every_personal_field_and_copy(ctx, boss):
     assert (kept.category, kept.content, kept.reply) == (
         "贸易指南",
         VISITOR["content"],
-        "您好,详见附件。",
+        "您好，详见附件。",
     )
     assert kept.created_at and kept.replied_at and kept.anonymised_at
     assert kept.answers == [] and kept.notes == []
@@ -269,7 +269,7 @@ def test_delete_leaves_only_a_tombstone(ctx, boss):
     tombstone = db.session.scalar(
         sa.select(AuditEvent).where(AuditEvent.action == AuditAction.DELETE)
     )
-    assert tombstone.target == receipt and "类别:贸易指南" in tombstone.detail
+    assert tombstone.target == receipt and "类别：贸易指南" in tombstone.detail
 
 
 def test_forgetting_is_signalled_before_the_data_goes(ctx, boss):

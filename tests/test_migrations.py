@@ -7,11 +7,13 @@ from flask_migrate import downgrade, upgrade
 
 from app.extensions import db
 from app.models import Role, User
+from app.search.index import outside_models
 
 
 def pending_changes() -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": outside_models}  # as migrations/env.py
+        context = MigrationContext.configure(connection, opts=opts)
         return compare_metadata(context, db.metadata)
 
 

@@ -153,3 +153,21 @@ def test_titles_are_escaped(client, make_article):
     article = make_article(title='<img src=x onerror="alert(1)">标题')
     html = client.get(f"/articles/{article}").get_data(as_text=True)
     assert "<img src=x" not in html and "&lt;img src=x" in html
+
+
+def test_article_page_lists_related_articles_of_its_section(client, make_article):
+    current = make_article(title="出口退税政策解读")
+    related = make_article(title="出口退税办理指南")
+    make_article(title="人民币汇率走势")  # same section, nothing in common
+    make_article(section="guides", title="出口退税常见问题")  # another section
+    make_article(title="出口退税新规草稿", status=ArticleStatus.DRAFT)
+    html = client.get(f"/articles/{current}").get_data(as_text=True)
+    listed = html[html.index('id="related-title"') :]
+    assert f'href="/articles/{related}"' in listed
+    assert "汇率走势" not in listed and "常见问题" not in listed and "草稿" not in listed
+    assert f'href="/articles/{current}"' not in listed
+
+
+def test_article_without_related_articles_shows_no_empty_list(client, make_article):
+    current = make_article(title="独一无二的标题")
+    assert "相关文章" not in client.get(f"/articles/{current}").get_data(as_text=True)

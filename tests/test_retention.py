@@ -70,13 +70,13 @@ def answered_message(
     """
     message = messages.create(dict(fields), ip=ip, user_agent=browser)
     staff = db.session.get(type(find_user("chen")), responder_id)
-    answer = "已收到您的咨询,材料清单已发至您的邮箱。"
+    answer = "已收到您的咨询，材料清单已发至您的邮箱。"
     assert (
         messages.reply(message, answer, staff, ip="10.0.0.5", seen_version=message.version) is None
     )
     messages.add_note(message, f"已电话联系 {fields['name']} {fields['phone']}", staff)
     audit(AuditAction.REPLY, actor="chen", target=message.receipt,
-          detail=f"{fields['name']}您好,请致电 {fields['phone']}")  # fmt: skip
+          detail=f"{fields['name']}您好，请致电 {fields['phone']}")  # fmt: skip
     db.session.commit()
     backdate(message, age)
     return message
@@ -123,7 +123,7 @@ def test_purge_leaves_no_personal_data_of_an_old_message_in_any_table(app, respo
             assert found_anywhere(needle) == [], needle
         kept = db.session.get(Message, old.id)
         assert (kept.category, kept.content) == (OLD_VISITOR["category"], OLD_VISITOR["content"])
-        assert kept.reply == "已收到您的咨询,材料清单已发至您的邮箱。"
+        assert kept.reply == "已收到您的咨询，材料清单已发至您的邮箱。"
         assert kept.anonymised_at is not None
         assert kept.status is MessageStatus.REPLIED
         legacy = db.session.scalar(

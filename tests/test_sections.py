@@ -47,7 +47,9 @@ def body(page: str) -> str:
 
 
 def home_columns(page: str) -> list[str]:
-    return re.findall(r'<h2 id="col-[^"]+">([^<]+)</h2>', page)
+    """The sections of the home page in order: the 通知公告 strip's, then one per column."""
+    heading = r'<h2 (?:id="col-[^"]+"|class="notice-strip__title"[^>]*)>(?:<a [^>]*>)?([^<]+)<'
+    return re.findall(heading, page)
 
 
 def admin_rows(page: str) -> list[str]:
@@ -91,7 +93,7 @@ def test_the_admin_navigation_links_to_the_section_list(boss):
 def test_adding_a_section_puts_it_at_the_end_of_the_public_navigation(app, boss, client):
     response = boss.post(SECTIONS, data={"name": "展会信息", "slug": " Trade-Fairs "})
     assert response.status_code == 303 and response.headers["Location"] == SECTIONS
-    assert "已新增栏目“展会信息”,网址为 /trade-fairs/。" in boss.get(SECTIONS).get_data(
+    assert "已新增栏目“展会信息”，网址为 /trade-fairs/。" in boss.get(SECTIONS).get_data(
         as_text=True
     )
     added = section(app, "trade-fairs")
@@ -147,7 +149,7 @@ def test_reserved_slugs_are_refused_even_where_the_pattern_allows_them(app):
     with app.app_context():
         for slug in RESERVED_SLUGS:
             assert slug_problem(slug) is not None
-        assert slug_problem("rss") == "“rss”是网站保留的地址,请换一个网址标识。"
+        assert slug_problem("rss") == "“rss”是网站保留的地址，请换一个网址标识。"
         assert slug_problem("trade-2026") is None
 
 
@@ -286,7 +288,7 @@ def test_a_section_with_articles_cannot_be_deleted(app, boss, make_article):
     make_article(section="alerts")
     make_article(section="alerts", status=ArticleStatus.DRAFT)
     alerts = section_id(app, "alerts")
-    refusal = "该栏目下还有 2 篇文章,不能删除,只能隐藏。"
+    refusal = "该栏目下还有 2 篇文章，不能删除，只能隐藏。"
     page = boss.get(f"{SECTIONS}/{alerts}/delete").get_data(as_text=True)
     assert refusal in page and "确认删除" not in page
     response = boss.post(f"{SECTIONS}/{alerts}/delete")
@@ -308,7 +310,7 @@ def test_a_section_named_in_old_revisions_cannot_be_deleted(app, boss, make_arti
         db.session.commit()
     boss.post(f"{SECTIONS}/{alerts}/delete")
     assert section(app, "alerts") is not None
-    assert "不能删除,只能隐藏" in boss.get(SECTIONS).get_data(as_text=True)
+    assert "不能删除，只能隐藏" in boss.get(SECTIONS).get_data(as_text=True)
 
 
 def test_an_empty_section_is_deleted_after_confirmation(app, boss, client):
@@ -333,12 +335,12 @@ def test_the_section_list_has_the_expected_routes():
     assert {case.id for case in SECTION_ROUTES} == {
         "GET /admin/sections",
         "POST /admin/sections",
-        "GET /admin/sections/<int:section_id>/edit",
-        "POST /admin/sections/<int:section_id>/edit",
-        "POST /admin/sections/<int:section_id>/move",
-        "POST /admin/sections/<int:section_id>/visibility",
-        "GET /admin/sections/<int:section_id>/delete",
-        "POST /admin/sections/<int:section_id>/delete",
+        "GET /admin/sections/<id:section_id>/edit",
+        "POST /admin/sections/<id:section_id>/edit",
+        "POST /admin/sections/<id:section_id>/move",
+        "POST /admin/sections/<id:section_id>/visibility",
+        "GET /admin/sections/<id:section_id>/delete",
+        "POST /admin/sections/<id:section_id>/delete",
     }
 
 

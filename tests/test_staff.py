@@ -112,7 +112,7 @@ def test_create_shows_the_one_time_password_once(app, boss):
     assert "Location" not in response.headers
     assert response.headers["Cache-Control"] == "no-store"
     page = response.get_data(as_text=True)
-    assert "请将此一次性密码告知 wang.wu,首次登录后须修改。" in page
+    assert "请将此一次性密码告知 wang.wu，首次登录后须修改。" in page
     password = shown_password(page)
     assert len(password) == 12
     cookies = " ".join(response.headers.getlist("Set-Cookie"))
@@ -122,7 +122,7 @@ def test_create_shows_the_one_time_password_once(app, boss):
     assert created.email == "wang@ccpit.example.org"
     assert created.must_change_password
     assert password not in created.password_hash and created.check_password(password)
-    assert details(app, "wang.wu") == ["创建账号(角色:编辑、负责人)"]
+    assert details(app, "wang.wu") == ["创建账号(角色：编辑、负责人)"]
     # Never shown again.
     for url in (USERS, f"{USERS}/{created.id}"):
         assert password not in boss.get(url).get_data(as_text=True)
@@ -273,7 +273,7 @@ def test_reset_password_shows_a_new_one_time_password_and_ends_sessions(app, bos
     response = boss.post(f"{USERS}/{user_id}/reset")
     assert response.status_code == 200 and "Location" not in response.headers
     page = response.get_data(as_text=True)
-    assert "请将此一次性密码告知 clerk,首次登录后须修改。" in page
+    assert "请将此一次性密码告知 clerk，首次登录后须修改。" in page
     password = shown_password(page)
     assert clerk.get("/admin/messages").status_code == 302
     assert not account(app, "clerk").check_password(STAFF_PASSWORD)
@@ -384,7 +384,7 @@ def test_every_change_is_in_the_audit_log_without_passwords(app, boss):
             f"{e.target} {e.detail}" for e in db.session.scalars(sa.select(AuditEvent))
         )
     assert [e.detail for e in entries] == [
-        "创建账号(角色:编辑)",
+        "创建账号(角色：编辑)",
         "修改邮箱",
         "修改角色 编辑→编辑、负责人",
         "停用",
@@ -422,13 +422,14 @@ def test_the_accounts_page_has_the_expected_routes():
         "GET /admin/users",
         "GET /admin/users/new",
         "POST /admin/users/new",
-        "GET /admin/users/<int:user_id>",
-        "POST /admin/users/<int:user_id>",
-        "GET /admin/users/<int:user_id>/disable",
-        "POST /admin/users/<int:user_id>/disable",
-        "POST /admin/users/<int:user_id>/enable",
-        "GET /admin/users/<int:user_id>/reset",
-        "POST /admin/users/<int:user_id>/reset",
+        "GET /admin/users/<id:user_id>",
+        "POST /admin/users/<id:user_id>",
+        "GET /admin/users/<id:user_id>/disable",
+        "POST /admin/users/<id:user_id>/disable",
+        "POST /admin/users/<id:user_id>/enable",
+        "GET /admin/users/<id:user_id>/reset",
+        "POST /admin/users/<id:user_id>/reset",
+        "POST /admin/users/<id:user_id>/sign-out",
     }
 
 

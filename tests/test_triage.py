@@ -245,10 +245,10 @@ def test_the_next_pending_comes_with_the_htmx_panel(staff, make_message):
 
 def test_reply_templates_are_made_used_changed_and_deleted(app, staff, make_message):
     assert "还没有常用答复" in staff.get("/admin/replies").get_data(as_text=True)
-    made = staff.post("/admin/replies/new", data={"title": "出口退税", "text": "您好,退税请…"})
+    made = staff.post("/admin/replies/new", data={"title": "出口退税", "text": "您好，退税请…"})
     assert made.status_code == 303 and made.headers["Location"] == "/admin/replies"
     listing = staff.get("/admin/replies").get_data(as_text=True)
-    assert "常用答复“出口退税”已保存。" in listing and "您好,退税请…" in listing
+    assert "常用答复“出口退税”已保存。" in listing and "您好，退税请…" in listing
     with app.app_context():
         template_id = db.session.scalar(sa.select(ReplyTemplate.id))
 
@@ -257,7 +257,7 @@ def test_reply_templates_are_made_used_changed_and_deleted(app, staff, make_mess
     assert '<label for="template">常用答复</label>' in page
     assert f'<option value="{template_id}"' in page and ">出口退税</option>" in page
     filled = staff.get(f"/admin/messages/{message_id}?template={template_id}")
-    assert "您好,退税请…</textarea>" in filled.get_data(as_text=True)
+    assert "您好，退税请…</textarea>" in filled.get_data(as_text=True)
 
     staff.post(f"/admin/replies/{template_id}", data={"title": "退税", "text": "新的文字"})
     filled = staff.get(f"/admin/messages/{message_id}?template={template_id}")
@@ -271,7 +271,7 @@ def test_reply_templates_are_made_used_changed_and_deleted(app, staff, make_mess
         details = db.session.scalars(
             sa.select(AuditEvent.detail).where(AuditEvent.target == f"常用答复 {template_id}")
         ).all()
-    assert details == ["新建常用答复:出口退税", "修改常用答复:退税", "删除常用答复:退税"]
+    assert details == ["新建常用答复：出口退税", "修改常用答复：退税", "删除常用答复：退税"]
 
 
 @pytest.mark.parametrize(
@@ -281,7 +281,7 @@ def test_reply_templates_are_made_used_changed_and_deleted(app, staff, make_mess
         ({"title": "  ", "text": "x"}, "请填写标题。"),
         ({"title": "标题", "text": " "}, "请填写答复内容。"),
         ({"title": "长" * 51, "text": "x"}, "标题不能超过 50 字。"),
-        ({"title": "已有", "text": "x"}, "已有同名的常用答复,请换一个标题。"),
+        ({"title": "已有", "text": "x"}, "已有同名的常用答复，请换一个标题。"),
     ],
 )
 def test_reply_template_errors_show_next_to_the_fields(staff, data, error):
@@ -340,12 +340,12 @@ def test_a_claim_shows_in_the_list_and_to_colleagues(app, staff, colleague, make
 def test_internal_notes_are_for_staff_only(app, staff, make_message):
     message_id = make_message(phone="13900001111")
     response = staff.post(
-        f"/admin/messages/{message_id}/notes", data={"note": "已电话联系,下周回复"}
+        f"/admin/messages/{message_id}/notes", data={"note": "已电话联系，下周回复"}
     )
     assert response.status_code == 303
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
     timeline = page[page.index('id="timeline-title"') :]
-    assert "内部备注" in timeline and "已电话联系,下周回复" in timeline
+    assert "内部备注" in timeline and "已电话联系，下周回复" in timeline
     receipt = receipt_of(app, message_id)
     lookup = visitor_lookup(app, receipt, "13900001111")
     assert receipt in lookup and "已电话联系" not in lookup

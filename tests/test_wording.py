@@ -163,13 +163,13 @@ def shipped() -> WordList:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("第一季度最后一周,最近公布的最新数据", []),
+        ("第一季度最后一周，最近公布的最新数据", []),
         ("位于国家级经济技术开发区", []),
-        ("根据条例第一条,企业最迟于月底前申报", []),
+        ("根据条例第一条，企业最迟于月底前申报", []),
         ("本市最佳营商环境", [("最佳", WordLevel.FORBIDDEN)]),
         ("国家级展会", [("国家级", WordLevel.FORBIDDEN)]),
         ("全国第一家", [("全国第一", WordLevel.CAUTION)]),
-        ("绝对不能忽视,绝对安全", [("绝对", WordLevel.FORBIDDEN)]),
+        ("绝对不能忽视，绝对安全", [("绝对", WordLevel.FORBIDDEN)]),
     ],
 )
 def test_the_default_list_on_council_sentences(text, expected):
@@ -252,7 +252,7 @@ def test_adding_a_word(app, admin):
     page = admin.get("/admin/wording").get_data(as_text=True)
     assert "已添加“会展之都”(提示)" in page
     assert "会展之都" in group(page, "caution") and "城市宣传语" in group(page, "caution")
-    assert word_events(app) == [("wordadmin", "词语 会展之都", "新增 会展之都(提示):城市宣传语")]
+    assert word_events(app) == [("wordadmin", "词语 会展之都", "新增 会展之都(提示)：城市宣传语")]
 
 
 @pytest.mark.parametrize("phrase", ["最佳", "top1", "ＴＯＰ１"])
@@ -284,7 +284,7 @@ def test_editing_a_word(app, admin):
     assert "顶级" in group(admin.get("/admin/wording").get_data(as_text=True), "forbidden")
     ((who, target_name, detail),) = word_events(app)
     assert (who, target_name) == ("wordadmin", "词语 顶级")
-    assert detail.startswith("修改 顶级(提示)") and detail.endswith("→ 顶级(禁止):升级为禁止")
+    assert detail.startswith("修改 顶级(提示)") and detail.endswith("→ 顶级(禁止)：升级为禁止")
 
 
 def test_saving_an_unchanged_word_writes_no_audit_event(app, admin):
@@ -298,7 +298,7 @@ def test_editing_into_a_duplicate_is_refused(app, admin):
     target = entry(app, "顶级")
     data = {"phrase": "最佳", "level": "caution"}
     page = admin.post(f"/admin/wording/{target.id}/edit", data=data).get_data(as_text=True)
-    assert "“最佳”已在词表中(级别:禁止)" in page
+    assert "“最佳”已在词表中(级别：禁止)" in page
     assert entry(app, "顶级") is not None and word_events(app) == []
 
 
@@ -460,16 +460,16 @@ def test_check_wording_reports_published_articles(runner, make_article):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert f"文章 {flagged}《本市最佳营商环境》" in lines
-    assert "  [禁止] 标题:本市【最佳】营商环境" in lines
-    assert "  [提示] 正文:【唯一】的展会" in lines
+    assert "  [禁止] 标题：本市【最佳】营商环境" in lines
+    assert "  [提示] 正文：【唯一】的展会" in lines
     assert "草稿" not in result.output and "第一季度外贸数据" not in result.output
-    assert lines[-1] == "共检查 2 篇已发布文章,其中 1 篇发现 1 处禁止用语、1 处提示用语。"
+    assert lines[-1] == "共检查 2 篇已发布文章，其中 1 篇发现 1 处禁止用语、1 处提示用语。"
 
 
 def test_check_wording_with_nothing_to_report(runner, make_article):
     make_article(title="第一季度外贸数据")
     result = runner.invoke(args=["check-wording"])
-    assert result.output.strip() == "共检查 1 篇已发布文章,未发现需要注意的用语。"
+    assert result.output.strip() == "共检查 1 篇已发布文章，未发现需要注意的用语。"
 
 
 def test_public_pages_are_never_masked(client, make_article):

@@ -14,7 +14,10 @@ from app.extensions import login_manager
 def init_app(app: Flask) -> None:
     """Register the blueprint, the login wall, the account commands and the session rules."""
     login_manager.init_app(app)
-    login_manager.session_protection = "strong"  # a session moved to another IP or browser ends
+    # No binding to the address or browser: Flask-Login's "strong" mode does nothing for
+    # permanent sessions and reads a raw X-Forwarded-For. Sessions end on the server instead
+    # (User.end_sessions), after the idle limit and after SESSION_ABSOLUTE_HOURS.
+    login_manager.session_protection = None
     login_manager.user_loader(auth.load_user)
     login_manager.unauthorized_handler(auth.unauthorized)
     app.session_interface = auth.StaffSessionInterface()

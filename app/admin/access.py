@@ -33,7 +33,7 @@ OPEN_ENDPOINTS = {"admin.login"}
 # Reachable while an account still has to replace its one-time password.
 PASSWORD_ENDPOINTS = {"admin.change_password", "admin.logout"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-FORBIDDEN = "您的账号没有权限使用此功能。如需开通,请联系系统管理员。"
+FORBIDDEN = "您的账号没有权限使用此功能。如需开通，请联系系统管理员。"
 
 
 def allow(*roles: Role) -> Callable:

@@ -81,10 +81,10 @@ def create_admin_command(username: str, roles: tuple[str, ...], email: str, pass
         AuditAction.ACCOUNT,
         actor=None,
         target=user.username,
-        detail=f"命令行创建账号(角色:{given})",
+        detail=f"命令行创建账号(角色：{given})",
     )
     db.session.commit()
-    click.echo(f"已创建管理员 {user.username}(角色:{given})。")
+    click.echo(f"已创建管理员 {user.username}(角色：{given})。")
 
 
 @click.command("set-password")

@@ -12,6 +12,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, Optional, Validat
 
 from app.admin.inbox import NEWEST, OVERDUE, InboxFilter
 from app.admin.report import Period, default_period
+from app.forms import Required, date_in_range
 from app.models.accounts import PASSWORD_MIN_LENGTH, password_problem
 from app.models.consult import CATEGORIES, MessageStatus
 
@@ -36,7 +37,7 @@ class ReplyForm(FlaskForm):
     reply = TextAreaField(
         "答复内容",
         validators=[
-            InputRequired("请填写答复内容。"),
+            Required("请填写答复内容。"),
             Length(max=REPLY_MAX_LENGTH, message=f"答复内容不能超过 {REPLY_MAX_LENGTH} 字。"),
         ],
         render_kw={"rows": 6},
@@ -46,10 +47,6 @@ class ReplyForm(FlaskForm):
     # "1" once the staff member confirmed replacing an answer already sent (更新答复).
     confirm = HiddenField()
     submit = SubmitField("发送答复")
-
-    def validate_reply(self, field) -> None:
-        if not field.data.strip():
-            raise ValidationError("请填写答复内容。")
 
     def seen_version(self) -> int | None:
         """The version the form was shown with; None when missing or not a number."""
@@ -70,23 +67,19 @@ class NoteForm(FlaskForm):
     note = TextAreaField(
         "内部备注(仅工作人员可见)",
         validators=[
-            InputRequired("请填写备注内容。"),
+            Required("请填写备注内容。"),
             Length(max=NOTE_MAX_LENGTH, message=f"备注不能超过 {NOTE_MAX_LENGTH} 字。"),
         ],
         render_kw={"rows": 3},
     )
     submit = SubmitField("添加备注")
 
-    def validate_note(self, field) -> None:
-        if not field.data.strip():
-            raise ValidationError("请填写备注内容。")
-
 
 class ReplyTemplateForm(FlaskForm):
     title = StringField(
         "标题",
         validators=[
-            InputRequired("请填写标题。"),
+            Required("请填写标题。"),
             Length(
                 max=TEMPLATE_TITLE_MAX_LENGTH,
                 message=f"标题不能超过 {TEMPLATE_TITLE_MAX_LENGTH} 字。",
@@ -97,20 +90,12 @@ class ReplyTemplateForm(FlaskForm):
     text = TextAreaField(
         "答复内容",
         validators=[
-            InputRequired("请填写答复内容。"),
+            Required("请填写答复内容。"),
             Length(max=REPLY_MAX_LENGTH, message=f"答复内容不能超过 {REPLY_MAX_LENGTH} 字。"),
         ],
         render_kw={"rows": 8},
     )
     submit = SubmitField("保存")
-
-    def validate_title(self, field) -> None:
-        if not field.data.strip():
-            raise ValidationError("请填写标题。")
-
-    def validate_text(self, field) -> None:
-        if not field.data.strip():
-            raise ValidationError("请填写答复内容。")
 
 
 def strong_password(_form, field) -> None:
@@ -201,16 +186,16 @@ class InboxFilterForm(Form):
 class PeriodForm(Form):
     """The period of the promise report, in Beijing dates; the last 30 days by default."""
 
-    start = DateField("开始日期", validators=[Optional()], format="%Y-%m-%d")
-    end = DateField("结束日期", validators=[Optional()], format="%Y-%m-%d")
+    start = DateField("开始日期", validators=[Optional(), date_in_range], format="%Y-%m-%d")
+    end = DateField("结束日期", validators=[Optional(), date_in_range], format="%Y-%m-%d")
 
     def period(self, now: datetime) -> Period:
         """The chosen period, or the default where a date is missing or invalid."""
         fallback = default_period(now)
         if not self.validate():
             for field in (self.start, self.end):
-                if field.errors:
-                    field.errors = ["请输入有效日期,格式为 年-月-日。"]
+                if field.errors and field.data is None:  # not a date at all
+                    field.errors = ["请输入有效日期，格式为 年-月-日。"]
             return fallback
         start: date = self.start.data or fallback.start
         end: date = self.end.data or fallback.end

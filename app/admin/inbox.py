@@ -42,7 +42,7 @@ class InboxFilter:
             status = "已超时"
         else:
             status = self.status.label if self.status else "全部(不含垃圾)"
-        return f"状态:{status};类别:{self.category or '全部'};搜索:{self.q or '无'}"
+        return f"状态：{status};类别：{self.category or '全部'};搜索：{self.q or '无'}"
 
 
 def _search(q: str) -> sa.ColumnElement[bool]:

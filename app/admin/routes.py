@@ -34,12 +34,14 @@ from app.admin.forms import (
 from app.admin.inbox import first_line, inbox_counts, inbox_query, next_pending
 from app.admin.report import promise_report
 from app.consult import messages
+from app.database import BUSY_TEXT, DATABASE_BUSY, RETRY_AFTER_SECONDS
 from app.extensions import db
 from app.models.accounts import Role
 from app.models.audit import AuditAction, AuditEvent, audit
 from app.models.base import to_local, utcnow
 from app.models.consult import Message, ReplyTemplate
 from app.rendering import render_page, wants_fragment
+from app.urls import id_arg, page_arg
 
 bp = staff_blueprint("admin", __name__, url_prefix="/admin")
 
@@ -72,7 +74,14 @@ def login():
         return redirect(next_page or url_for("admin.index"))
     form, error = LoginForm(), ""
     if form.validate_on_submit():
-        user, error = sign_in(form.username.data, form.password.data)
+        try:
+            user, error = sign_in(form.username.data, form.password.data)
+        except DATABASE_BUSY:  # locked or read-only: say so, keep the username typed
+            db.session.rollback()
+            page = render_template(
+                "admin/login.html", form=form, error=BUSY_TEXT, next_page=next_page
+            )
+            return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if user is not None:
             start_session(user)
             if user.must_change_password:
@@ -106,13 +115,10 @@ def change_password():
 @bp.post("/logout")
 @allow(*ANY_STAFF)
 def logout():
-    """退出: end the session and go back to the sign-in page."""
-    audit(
-        AuditAction.LOGOUT,
-        actor=current_user.username,
-        target=current_user.username,
-        ip=client_ip(),
-    )
+    """退出: end the account's sessions on the server and go back to the sign-in page."""
+    user = actor()
+    user.end_sessions()  # a copy of the cookie taken before is useless from now on
+    audit(AuditAction.LOGOUT, actor=user.username, target=user.username, ip=client_ip())
     db.session.commit()
     logout_user()
     session.clear()
@@ -128,7 +134,7 @@ def inbox():
     now = utcnow()
     page = db.paginate(
         inbox_query(filters.selected(), now),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=MESSAGES_PER_PAGE,
         max_per_page=MESSAGES_PER_PAGE,
     )
@@ -187,7 +193,7 @@ def back_args() -> dict[str, str | int]:
     """The inbox filters and page a message was opened from, carried in its URLs' query
     string; only valid filters pass, so the way back always leads into the inbox."""
     args: dict[str, str | int] = InboxFilterForm(request.args).args()
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     if page > 1:
         args["page"] = page
     return args
@@ -195,7 +201,7 @@ def back_args() -> dict[str, str | int]:
 
 def chosen_template() -> ReplyTemplate | None:
     """The 常用答复 picked with ``?template=`` to fill the reply box, if any."""
-    template_id = request.args.get("template", type=int)
+    template_id = id_arg("template")
     return db.session.get(ReplyTemplate, template_id) if template_id else None
 
 
@@ -243,14 +249,14 @@ def after_action(message: Message, done: str, error: str | None) -> Response:
     return go("admin.message", message_id=message.id, **back_args())
 
 
-@bp.get("/messages/<int:message_id>")
+@bp.get("/messages/<id:message_id>")
 @allow(Role.RESPONDER)
 def message(message_id: int):
     """One message: every field, the reply form, the actions, the notes and the timeline."""
     return show_message(db.get_or_404(Message, message_id))
 
 
-@bp.post("/messages/<int:message_id>/reply")
+@bp.post("/messages/<id:message_id>/reply")
 @allow(Role.RESPONDER)
 def reply(message_id: int):
     """Answer a message (status 已答复); replacing an answer already sent asks to confirm."""
@@ -268,10 +274,10 @@ def reply(message_id: int):
         found = db.get_or_404(Message, message_id)
         form.version.data, form.confirm.data = found.version, ""
         return show_message(found, form=form, error=error), 200 if wants_fragment() else 409
-    return after_action(found, "答复已保存,访客可凭回执号查看。", None)
+    return after_action(found, "答复已保存，访客可凭回执号查看。", None)
 
 
-@bp.post("/messages/<int:message_id>/status")
+@bp.post("/messages/<id:message_id>/status")
 @allow(Role.RESPONDER)
 def status(message_id: int):
     """Close, reopen, or mark a message as spam or not spam."""
@@ -285,7 +291,7 @@ def status(message_id: int):
     return after_action(found, f"已{messages.TRANSITIONS[action].label}。", error)
 
 
-@bp.post("/messages/<int:message_id>/claim")
+@bp.post("/messages/<id:message_id>/claim")
 @allow(Role.RESPONDER)
 def claim(message_id: int):
     """认领: the signed-in 负责人 takes the message on."""
@@ -293,10 +299,10 @@ def claim(message_id: int):
     error = messages.claim(found, actor(), ip=client_ip())
     if error:
         found = db.get_or_404(Message, message_id)
-    return after_action(found, "已认领,列表中将显示您为处理人。", error)
+    return after_action(found, "已认领，列表中将显示您为处理人。", error)
 
 
-@bp.post("/messages/<int:message_id>/unclaim")
+@bp.post("/messages/<id:message_id>/unclaim")
 @allow(Role.RESPONDER)
 def unclaim(message_id: int):
     """取消认领: the message is nobody's again."""
@@ -307,7 +313,7 @@ def unclaim(message_id: int):
     return after_action(found, "已取消认领。", error)
 
 
-@bp.post("/messages/<int:message_id>/notes")
+@bp.post("/messages/<id:message_id>/notes")
 @allow(Role.RESPONDER)
 def add_note(message_id: int):
     """内部备注: a note that only staff see, added to the timeline."""
@@ -319,7 +325,7 @@ def add_note(message_id: int):
     return after_action(found, "备注已添加。", None)
 
 
-@bp.route("/messages/<int:message_id>/delete", methods=["GET", "POST"])
+@bp.route("/messages/<id:message_id>/delete", methods=["GET", "POST"])
 @allow(Role.RESPONDER)
 def delete(message_id: int):
     """Delete a message after a confirmation step; the audit log keeps a tombstone."""
@@ -350,7 +356,7 @@ def edit_template(template: ReplyTemplate | None) -> Response | str:
     if form.validate_on_submit():
         title = form.title.data.strip()
         if messages.template_title_taken(title, keep=template):
-            form.title.errors.append("已有同名的常用答复,请换一个标题。")
+            form.title.errors.append("已有同名的常用答复，请换一个标题。")
         else:
             messages.save_template(template, title, form.text.data.strip(), actor(), ip=client_ip())
             flash(f"常用答复“{title}”已保存。", "success")
@@ -365,14 +371,14 @@ def new_reply_template():
     return edit_template(None)
 
 
-@bp.route("/replies/<int:template_id>", methods=["GET", "POST"])
+@bp.route("/replies/<id:template_id>", methods=["GET", "POST"])
 @allow(Role.RESPONDER)
 def edit_reply_template(template_id: int):
     """修改常用答复."""
     return edit_template(db.get_or_404(ReplyTemplate, template_id))
 
 
-@bp.route("/replies/<int:template_id>/delete", methods=["GET", "POST"])
+@bp.route("/replies/<id:template_id>/delete", methods=["GET", "POST"])
 @allow(Role.RESPONDER)
 def delete_reply_template(template_id: int):
     """删除常用答复, after a confirmation step."""
@@ -392,7 +398,7 @@ def audit_log():
     query = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     page = db.paginate(
         query,
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=EVENTS_PER_PAGE,
         max_per_page=EVENTS_PER_PAGE,
     )

@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from app.articles.service import ArticleFields
+from app.forms import Required
 from app.models.base import LOCAL_TZ, to_local
 from app.models.content import Article, ArticleStatus, Section
 
@@ -27,21 +28,11 @@ SUMMARY_MAX = 500
 BODY_MAX = 200_000
 
 
-def required(message: str):
-    """InputRequired that also refuses text made only of spaces."""
-
-    def check(_form, field) -> None:
-        if not (field.data or "").strip():
-            raise ValidationError(message)
-
-    return check
-
-
 class ArticleForm(FlaskForm):
     title = StringField(
         "标题",
         validators=[
-            required("请填写标题。"),
+            Required("请填写标题。"),
             Length(max=TITLE_MAX, message=f"标题不能超过 {TITLE_MAX} 字。"),
         ],
     )
@@ -54,7 +45,7 @@ class ArticleForm(FlaskForm):
     summary = TextAreaField(
         "摘要",
         validators=[Length(max=SUMMARY_MAX, message=f"摘要不能超过 {SUMMARY_MAX} 字。")],
-        description="显示在首页和栏目列表中,一两句话即可。",
+        description="显示在首页和栏目列表中，一两句话即可。",
         render_kw={"rows": 3},
     )
     source = StringField(
@@ -63,7 +54,7 @@ class ArticleForm(FlaskForm):
     author = StringField(
         "署名",
         validators=[Length(max=100, message="署名不能超过 100 字。")],
-        description="显示在正文末尾,例如“记者 刘晓岚”;可不填。",
+        description="显示在正文末尾，例如“记者 刘晓岚”;可不填。",
     )
     published_at = DateTimeLocalField(
         "发布日期",
@@ -77,16 +68,16 @@ class ArticleForm(FlaskForm):
         render_kw={"rows": 18, "data-rich-text": ""},
     )
     attachments = MultipleFileField("附件", description="PDF、Word、Excel 或 ZIP 文件。")
-    image = FileField("上传图片", description="JPEG、PNG 或 WebP 图片,将添加到正文末尾。")
+    image = FileField("上传图片", description="JPEG、PNG 或 WebP 图片，将添加到正文末尾。")
     image_alt = StringField(
         "图片替代文本",
         validators=[Length(max=200)],
-        description="用一句话说明图片内容,供读屏软件朗读;上传图片时必填。",
+        description="用一句话说明图片内容，供读屏软件朗读;上传图片时必填。",
     )
     override_reason = TextAreaField(
         "豁免理由",
         validators=[Length(max=500)],
-        description="仅系统管理员可填写:说明为何含禁止用语仍须发布,将记入审计日志。",
+        description="仅系统管理员可填写：说明为何含禁止用语仍须发布，将记入审计日志。",
         render_kw={"rows": 2},
     )
     # The article's version when the form was shown (see ``Article.version``).

@@ -34,6 +34,7 @@ from app.models.content import (
 )
 from app.models.media import Media
 from app.rendering import render_page
+from app.urls import id_arg, ids_of, page_arg
 from app.wording.checker import check_article
 
 bp = staff_blueprint("articles", __name__, url_prefix="/admin/articles")
@@ -41,8 +42,8 @@ bp = staff_blueprint("articles", __name__, url_prefix="/admin/articles")
 ARTICLES_PER_PAGE = 20
 DONE = {
     Action.DRAFT: "草稿已保存。",
-    Action.PUBLISH: "文章已发布,访客现在即可看到。",
-    Action.OFFLINE: "文章已下线,访客不再能看到。",
+    Action.PUBLISH: "文章已发布，访客现在即可看到。",
+    Action.OFFLINE: "文章已下线，访客不再能看到。",
 }
 
 
@@ -75,7 +76,7 @@ def index():
     args = filters.args()
     page = db.paginate(
         listing(args),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
         per_page=ARTICLES_PER_PAGE,
         max_per_page=ARTICLES_PER_PAGE,
     )
@@ -111,7 +112,7 @@ def handle_save(form: ArticleForm, article: Article | None):
         saved = save_article(
             article, form.fields_wanted(), action, actor(),
             seen_version=form.seen_version(), override_reason=form.override_reason.data or "",
-            attachments=pending, remove_attachments=set(request.form.getlist("remove", type=int)),
+            attachments=pending, remove_attachments=set(ids_of(request.form.getlist("remove"))),
         )  # fmt: skip
     except ConflictRefused as conflict:
         return show_conflict(form, conflict, pending)
@@ -119,8 +120,8 @@ def handle_save(form: ArticleForm, article: Article | None):
         return show_form(form, article, 422, error=refused.message, pending=pending, refused=True)
     except SaveRefused as refused:
         return show_form(form, article, 422, error=refused.message, pending=pending)
-    flash(DONE[action] if not saved.is_scheduled(utcnow()) else "已定时发布,到发布日期时自动显示。",
-          "success")  # fmt: skip
+    scheduled = saved.is_scheduled(utcnow())
+    flash("已定时发布，到发布日期时自动显示。" if scheduled else DONE[action], "success")
     return go("articles.edit", article_id=saved.id)
 
 
@@ -135,7 +136,7 @@ def show_conflict(form: ArticleForm, conflict: ConflictRefused, pending: list[Me
 
 def pending_media() -> list[Media]:
     """Attachments uploaded with an earlier try of this form that was refused."""
-    ids = request.form.getlist("pending", type=int)
+    ids = ids_of(request.form.getlist("pending"))
     return list(db.session.scalars(sa.select(Media).where(Media.id.in_(ids)))) if ids else []
 
 
@@ -166,7 +167,7 @@ def new():
     return show_form(form, None)
 
 
-@bp.route("/<int:article_id>", methods=["GET", "POST"])
+@bp.route("/<id:article_id>", methods=["GET", "POST"])
 @allow(Role.EDITOR)
 @takes_uploads
 def edit(article_id: int):
@@ -187,7 +188,7 @@ def preview():
     wanted = form.fields_wanted() if form.title.data else None
     if wanted is None or not form.section.data:
         abort(400)
-    article = db.session.get(Article, request.args.get("article", type=int) or 0)
+    article = db.session.get(Article, id_arg("article") or 0)
     wanted.body = sanitize_html(wanted.body)
     wanted.published_at = wanted.published_at or utcnow()
     shown = SimpleNamespace(
@@ -200,7 +201,7 @@ def preview():
     return render_template("public/article.html", article=shown, views=shown.views, preview=True)
 
 
-@bp.get("/<int:article_id>/revisions")
+@bp.get("/<id:article_id>/revisions")
 @allow(Role.EDITOR)
 def history(article_id: int):
     """修订记录: every save, with a comparison of two and a restore button."""
@@ -208,14 +209,12 @@ def history(article_id: int):
     return render_template("articles/revisions.html", article=article, revisions=revisions(article))
 
 
-@bp.get("/<int:article_id>/revisions/compare")
+@bp.get("/<id:article_id>/revisions/compare")
 @allow(Role.EDITOR)
 def compare_revisions(article_id: int):
     """What changed between two revisions (older first)."""
     article = db.get_or_404(Article, article_id)
-    chosen = [
-        db.get_or_404(ArticleRevision, request.args.get(key, type=int) or 0) for key in ("a", "b")
-    ]
+    chosen = [db.get_or_404(ArticleRevision, id_arg(key) or 0) for key in ("a", "b")]
     if any(rev.article_id != article.id for rev in chosen):
         abort(404)
     older, newer = sorted(chosen, key=lambda rev: (rev.saved_at, rev.id))
@@ -226,7 +225,7 @@ def compare_revisions(article_id: int):
     )
 
 
-@bp.post("/<int:article_id>/revisions/<int:revision_id>/restore")
+@bp.post("/<id:article_id>/revisions/<id:revision_id>/restore")
 @allow(Role.EDITOR)
 def restore_revision(article_id: int, revision_id: int):
     """Restore a revision's content as a new revision."""

@@ -76,7 +76,7 @@ class WordingRefused(SaveRefused):
 
     def __init__(self, flags: list[Flag]):
         words = "、".join(dict.fromkeys(flag.phrase for flag in flags))
-        super().__init__(f"不能发布:文中含有广告法禁止用语({words})。请修改后再发布。")
+        super().__init__(f"不能发布：文中含有广告法禁止用语({words})。请修改后再发布。")
         self.flags = flags
 
 
@@ -86,7 +86,7 @@ class ConflictRefused(SaveRefused):
     def __init__(self, current: Article):
         who = current.updated_by.username if current.updated_by else "其他人"
         super().__init__(
-            f"保存未完成:{who} 在您打开后修改了这篇文章。请对照下方的差异,"
+            f"保存未完成：{who} 在您打开后修改了这篇文章。请对照下方的差异，"
             "确认后再次保存(将以您的内容为准)。"
         )
         self.current = current
@@ -154,7 +154,7 @@ def save_article(
         raise ConflictRefused(article)
     wanted.body = with_header_rows(sanitize_html(wanted.body))
     if images_without_alt(wanted.body):
-        raise SaveRefused("正文中有图片缺少替代文本,请为每张图片填写替代文本后再保存。")
+        raise SaveRefused("正文中有图片缺少替代文本，请为每张图片填写替代文本后再保存。")
     status = {
         Action.DRAFT: ArticleStatus.DRAFT,
         Action.PUBLISH: ArticleStatus.PUBLISHED,
@@ -198,7 +198,7 @@ def _check_wording(
     words = "、".join(dict.fromkeys(flag.phrase for flag in flags))
     target = f"文章 {article.id}" if article is not None else "新文章"
     audit(AuditAction.OVERRIDE, actor=actor.username, target=target,
-          detail=f"含禁止用语({words})仍发布《{wanted.title}》;理由:{reason}")  # fmt: skip
+          detail=f"含禁止用语({words})仍发布《{wanted.title}》;理由：{reason}")  # fmt: skip
 
 
 def _change_attachments(article: Article, added: list[Media], removed: set[int]) -> None:

@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, ValidationError
 
+from app.forms import Required
 from app.models.consult import CATEGORIES
 
 NAME_MAX = 50
@@ -25,7 +26,7 @@ EMAIL_MAX = 254
 CONTENT_MIN = 10
 CONTENT_MAX = 2000
 
-PHONE_ERROR = "联系电话格式不正确,请填写手机号码或带区号的固定电话,如 13812345678 或 010-62345678"
+PHONE_ERROR = "联系电话格式不正确，请填写手机号码或带区号的固定电话，如 13812345678 或 010-62345678"
 
 # Digits and plus signs typed with a Chinese input method, and what may separate groups.
 _FULLWIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
@@ -85,13 +86,13 @@ def has_control_characters(text: str, multi_line: bool = False) -> bool:
 def single_line(form, field) -> None:
     """Refuse control characters and text-direction overrides in a one-line field."""
     if field.data and has_control_characters(field.data):
-        raise ValidationError(f"{field.label.text}包含无法识别的控制字符,请删除后重试")
+        raise ValidationError(f"{field.label.text}包含无法识别的控制字符，请删除后重试")
 
 
 def multi_line(form, field) -> None:
     """Refuse control characters other than line breaks and tabs."""
     if field.data and has_control_characters(field.data, multi_line=True):
-        raise ValidationError(f"{field.label.text}包含无法识别的控制字符,请删除后重试")
+        raise ValidationError(f"{field.label.text}包含无法识别的控制字符，请删除后重试")
 
 
 def phone_number(form, field) -> None:
@@ -119,7 +120,7 @@ class ConsultForm(FlaskForm):
         id="consult-name",
         filters=[strip],
         validators=[
-            DataRequired("请填写姓名"),
+            Required("请填写姓名"),
             Length(max=NAME_MAX, message="姓名不能超过%(max)d个字(现为%(length)d个字)"),
             single_line,
         ],
@@ -129,7 +130,7 @@ class ConsultForm(FlaskForm):
         "联系电话",
         id="consult-phone",
         filters=[strip],
-        validators=[DataRequired("请填写联系电话"), single_line, phone_number],
+        validators=[Required("请填写联系电话"), single_line, phone_number],
         render_kw={"autocomplete": "tel"},
     )
     email = EmailField(
@@ -140,7 +141,7 @@ class ConsultForm(FlaskForm):
             Optional(),
             single_line,
             Length(max=EMAIL_MAX, message="电子邮箱不能超过%(max)d个字符"),
-            Email("电子邮箱格式不正确,请填写如 name@example.com 的地址"),
+            Email("电子邮箱格式不正确，请填写如 name@example.com 的地址"),
         ],
         render_kw={"autocomplete": "email"},
     )
@@ -166,14 +167,14 @@ class ConsultForm(FlaskForm):
         id="consult-content",
         filters=[text_block],
         validators=[
-            DataRequired("请填写咨询内容"),
+            Required("请填写咨询内容"),
             Length(
                 min=CONTENT_MIN,
                 message="咨询内容至少需要%(min)d个字(现为%(length)d个字)",
             ),
             Length(
                 max=CONTENT_MAX,
-                message="咨询内容不能超过%(max)d个字(现为%(length)d个字),请精简后再提交",
+                message="咨询内容不能超过%(max)d个字(现为%(length)d个字)，请精简后再提交",
             ),
             multi_line,
         ],
@@ -182,6 +183,8 @@ class ConsultForm(FlaskForm):
     website = StringField("网址(请勿填写)", id="consult-website", filters=[strip])
     # When the form was handed out, signed so that it cannot be backdated.
     started = HiddenField(id="consult-started")
+    # Names this submission: sent twice, it is stored once (see ``service.earlier_submission``).
+    idempotency_key = HiddenField(id="consult-key")
 
 
 class StatusForm(FlaskForm):
@@ -193,12 +196,12 @@ class StatusForm(FlaskForm):
     receipt = StringField(
         "回执号",
         filters=[strip],
-        validators=[DataRequired("请填写回执号"), single_line],
+        validators=[Required("请填写回执号"), single_line],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     phone = TelField(
         "联系电话",
         filters=[strip],
-        validators=[DataRequired("请填写联系电话"), single_line, phone_number],
+        validators=[Required("请填写联系电话"), single_line, phone_number],
         render_kw={"autocomplete": "tel"},
     )

@@ -19,6 +19,8 @@ to ``db.session``, e.g. outbox mail, and never commit):
 - ``replied(message, actor=…, first=bool)``: an answer was sent or updated;
 - ``forgetting(message)``: the message is about to be deleted or anonymised: remove
   every copy of the visitor's details kept elsewhere (an outbox row, say).
+- ``refused(reason=…)``: a visitor's consultation was not stored: "validation",
+  "too-fast" (asked to send it again) or "rate-limit" (sent by the form view, no message).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ _signals = Namespace()
 created = _signals.signal("message-created")
 replied = _signals.signal("message-replied")
 forgetting = _signals.signal("message-forgetting")
+refused = _signals.signal("message-refused")
 
 
 # Who acts
@@ -98,7 +101,7 @@ def is_working_day(day: date) -> bool:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
         current_app.logger.warning(
-            "chinese-calendar 无 %s 年的节假日数据,按周一至周五计算", day.year
+            "chinese-calendar 无 %s 年的节假日数据，按周一至周五计算", day.year
         )
         return day.weekday() < 5
 
@@ -186,11 +189,20 @@ def deadline(message: Message, now: datetime) -> Deadline:
 # Arrival
 
 
-def create(fields: dict, *, ip: str = "", user_agent: str = "", spam: str = "") -> Message:
+def create(
+    fields: dict,
+    *,
+    ip: str = "",
+    user_agent: str = "",
+    spam: str = "",
+    idempotency_key: str | None = None,
+) -> Message:
     """Store a visitor's message as 待处理, or as spam when ``spam`` gives a reason; commit.
 
     :param fields: name, phone, email, company, category and content.
     :param spam: why it looks like a bot's ("honeypot", "too-fast"), or "".
+    :param idempotency_key: the form's key; when a concurrent request stored the same
+        submission first, that message is returned and nothing more is stored.
 
     The deadline is fixed now. A receipt number that happens to be taken is drawn again.
     """
@@ -206,6 +218,7 @@ def create(fields: dict, *, ip: str = "", user_agent: str = "", spam: str = "") 
             reply_due_at=due_at(now),
             ip=ip[:45],
             user_agent=user_agent[:500],
+            idempotency_key=idempotency_key,
         )
         db.session.add(message)
         try:
@@ -215,17 +228,24 @@ def create(fields: dict, *, ip: str = "", user_agent: str = "", spam: str = "") 
             return message
         except IntegrityError:
             db.session.rollback()
+            if idempotency_key and (first := by_idempotency_key(idempotency_key)):
+                return first
             attempts += 1
             if attempts == RECEIPT_TRIES:
                 raise
 
 
+def by_idempotency_key(key: str) -> Message | None:
+    """The message stored from the form submission that carried ``key``."""
+    return db.session.scalar(sa.select(Message).where(Message.idempotency_key == key))
+
+
 # Saving
 
 
-CHANGED_MEANWHILE = "该留言刚被其他负责人更新,您的操作未执行。请查看最新内容后再试。"
+CHANGED_MEANWHILE = "该留言刚被其他负责人更新，您的操作未执行。请查看最新内容后再试。"
 REPLY_CHANGED_MEANWHILE = (
-    "在您填写期间,该留言已被其他负责人更新(见下方处理记录),您的答复尚未保存,"
+    "在您填写期间，该留言已被其他负责人更新(见下方处理记录)，您的答复尚未保存，"
     "仍保留在输入框中。核对后再次提交即可保存。"
 )
 
@@ -260,7 +280,7 @@ def _answer(message: Message, text: str, actor: Actor, ip: str, first: bool) -> 
 
 def _refuse_answer(message: Message, seen_version: int | None) -> str | None:
     if message.status == MessageStatus.SPAM:
-        return "垃圾留言不能答复,请先标记为“不是垃圾”。"
+        return "垃圾留言不能答复，请先标记为“不是垃圾”。"
     if seen_version != message.version:
         return REPLY_CHANGED_MEANWHILE
     return None
@@ -278,7 +298,7 @@ def reply(
     if problem:
         return problem
     if message.reply:
-        return "该留言已有答复;如需修改,请使用“更新答复”。"
+        return "该留言已有答复;如需修改，请使用“更新答复”。"
     try:
         _answer(message, text, actor, ip, first=True)
     except StaleDataError:
@@ -354,7 +374,7 @@ def change_status(message: Message, action: str, actor: Actor, *, ip: str = "") 
     """Apply ``action`` (a key of ``TRANSITIONS``); return why it cannot be done, or None."""
     transition = TRANSITIONS[action]
     if message.status not in transition.allowed_from:
-        return f"该留言当前为“{message.status.label}”,不能{transition.label}。"
+        return f"该留言当前为“{message.status.label}”，不能{transition.label}。"
     _set_status(message, transition.target(message), actor, ip)
     message.spam_reason = "staff" if message.status == MessageStatus.SPAM else ""
     return _save()
@@ -436,8 +456,8 @@ def delete(message: Message, actor: Actor, *, ip: str = "") -> str | None:
     without the visitor's details. Returns why it was not deleted, or None.
     """
     facts = (
-        f"类别:{message.category};收到:{message.created_at:%Y-%m-%d %H:%M} UTC;"
-        f"状态:{message.status.label};{'已答复' if message.reply else '未答复'}"
+        f"类别：{message.category};收到：{message.created_at:%Y-%m-%d %H:%M} UTC;"
+        f"状态：{message.status.label};{'已答复' if message.reply else '未答复'}"
     )
     forgetting.send(message)
     _audit(AuditAction.DELETE, message, actor, ip, facts)
@@ -456,7 +476,7 @@ def anonymise(message: Message, actor: Actor, *, ip: str = "") -> str | None:
         message.answers.clear()
         message.notes.clear()
         message.anonymised_at = utcnow()
-    _audit(AuditAction.ANONYMISE, message, actor, ip, "匿名化:已删除访客的个人信息")
+    _audit(AuditAction.ANONYMISE, message, actor, ip, "匿名化：已删除访客的个人信息")
     return _save()
 
 
@@ -521,7 +541,7 @@ def save_template(
         done = "修改"
     db.session.flush()
     audit(AuditAction.REPLY_TEMPLATE, actor=actor_name(actor), target=f"常用答复 {template.id}",
-          ip=ip, detail=f"{done}常用答复:{title}")  # fmt: skip
+          ip=ip, detail=f"{done}常用答复：{title}")  # fmt: skip
     db.session.commit()
     return template
 
@@ -529,7 +549,7 @@ def save_template(
 def delete_template(template: ReplyTemplate, actor: Actor, *, ip: str = "") -> None:
     """Delete a 常用答复; commit."""
     audit(AuditAction.REPLY_TEMPLATE, actor=actor_name(actor), target=f"常用答复 {template.id}",
-          ip=ip, detail=f"删除常用答复:{template.title}")  # fmt: skip
+          ip=ip, detail=f"删除常用答复：{template.title}")  # fmt: skip
     db.session.delete(template)
     db.session.commit()
 

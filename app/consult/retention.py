@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.admin.throttle import ACCOUNT_SCOPE, IP_SCOPE
+from app.admin import throttle
 from app.consult import messages
-from app.consult.service import RATE_SCOPE, duration_text
+from app.consult.service import LOOKUP_SCOPE, RATE_SCOPE, duration_text
 from app.extensions import db
 from app.models.audit import AuditAction, AuditEvent
 from app.models.base import utcnow
@@ -128,8 +128,11 @@ def _each(query: sa.Select, step) -> tuple[int, int]:
 def rate_limits() -> dict[str, str]:
     """Every rate-limit scope and the setting that gives its window."""
     config = current_app.config
-    login = config["LOGIN_FAILURE_LIMIT"]
-    return {RATE_SCOPE: config["CONSULT_RATE_LIMIT"], ACCOUNT_SCOPE: login, IP_SCOPE: login}
+    return {
+        RATE_SCOPE: config["CONSULT_RATE_LIMIT"],
+        LOOKUP_SCOPE: config["CONSULT_LOOKUP_LIMIT"],
+        **throttle.scopes(),
+    }
 
 
 def purge(
@@ -182,6 +185,6 @@ def purge_command(days: int | None, dry_run: bool) -> None:
     click.echo(f"{verb}删除 {counts.spam_deleted} 条满 {rules.spam_days} 天的垃圾留言。")
     click.echo(f"{verb}删除 {counts.rate_limit_rows} 条过期的提交频率记录。")
     if counts.skipped:
-        click.echo(f"{counts.skipped} 条留言在清理期间被修改,下次清理时再处理。")
+        click.echo(f"{counts.skipped} 条留言在清理期间被修改，下次清理时再处理。")
     if dry_run:
-        click.echo("(试运行:未做任何修改。)")
+        click.echo("(试运行：未做任何修改。)")

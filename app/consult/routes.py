@@ -16,7 +16,10 @@ from app.consult import messages
 from app.consult.forms import ConsultForm, StatusForm
 from app.consult.retention import purge_command
 from app.consult.service import (
+    earlier_submission,
     find_message,
+    lookup_limit_text,
+    new_idempotency_key,
     public_status,
     rate_limit_text,
     seconds_since,
@@ -24,8 +27,12 @@ from app.consult.service import (
     spam_reason,
     start_token,
     store_message,
+    submission_key,
+    within_lookup_limit,
     within_rate_limit,
 )
+from app.database import BUSY_TEXT, DATABASE_BUSY, RETRY_AFTER_SECONDS
+from app.extensions import db
 from app.rendering import render_page, wants_fragment
 
 # cli_group=None: the blueprint's commands are top-level, ``flask --app wsgi purge``.
@@ -40,10 +47,10 @@ STATUS = "consult/status.html"
 SENT_KEY = "consult_receipt"
 MESSAGE_FIELDS = ("name", "phone", "email", "company", "category", "content")
 CONFIRM_AGAIN = (
-    "请确认后再次提交:为防止自动程序批量留言,本次提交尚未保存。"
-    "请核对下方填写的内容,确认无误后再点击一次“提交”。"
+    "请确认后再次提交：为防止自动程序批量留言，本次提交尚未保存。"
+    "请核对下方填写的内容，确认无误后再点击一次“提交”。"
 )
-LOOKUP_EXPIRED = "页面停留时间较长,安全验证已过期。请再次点击“查询”。"
+LOOKUP_EXPIRED = "页面停留时间较长，安全验证已过期。请再次点击“查询”。"
 
 
 @bp.context_processor
@@ -59,21 +66,34 @@ def form():
     """The question form; a valid POST stores the message and shows its receipt."""
     form = ConsultForm()
     if not form.validate_on_submit():
+        if form.is_submitted():
+            messages.refused.send(reason="validation")
         invalid = form.is_submitted() and not wants_fragment()
         return show_form(form, status=422 if invalid else 200)
     spam = spam_reason(form.website.data)
     if not spam and sent_too_fast(form.started.data):
         form.started.data = start_token()  # the minimum time counts again from now
+        messages.refused.send(reason="too-fast")
         return show_form(form, alert=CONFIRM_AGAIN)
-    if not within_rate_limit(request.remote_addr or ""):
-        alert = f"提交过于频繁({rate_limit_text()}),请稍后再试。您填写的内容仍保留在下方。"
-        return show_form(form, alert=alert, status=429)
-    message = store_message(
-        {name: getattr(form, name).data or "" for name in MESSAGE_FIELDS},
-        ip=request.remote_addr or "",
-        user_agent=request.user_agent.string,
-        spam=spam,
-    )
+    fields = {name: getattr(form, name).data or "" for name in MESSAGE_FIELDS}
+    key = submission_key(form.idempotency_key.data)
+    try:
+        message = earlier_submission(key, fields)  # sent again: the same receipt
+        if message is None:
+            if not within_rate_limit(request.remote_addr or ""):
+                messages.refused.send(reason="rate-limit")
+                alert = f"提交过于频繁({rate_limit_text()})，请稍后再试。您填写的内容仍保留在下方。"
+                return show_form(form, alert=alert, status=429)
+            message = store_message(
+                fields,
+                ip=request.remote_addr or "",
+                user_agent=request.user_agent.string,
+                spam=spam,
+                key=key,
+            )
+    except DATABASE_BUSY:
+        db.session.rollback()
+        return busy(form)
     session[SENT_KEY] = message.receipt
     if wants_fragment():
         response = render_page(SENT, "panel", receipt=message.receipt, in_dialog=True)
@@ -83,11 +103,31 @@ def form():
 
 
 def show_form(form: ConsultForm, alert: str = "", status: int = 200):
-    """The form as a page, or as the dialog's content for htmx, with a fill-time stamp."""
+    """The form as a page, or as the dialog's content for htmx, with a fill-time stamp
+    and the key that makes sending it twice store it once."""
     if seconds_since(form.started.data) is None:
         form.started.data = start_token()
+    if submission_key(form.idempotency_key.data) is None:
+        form.idempotency_key.data = new_idempotency_key()
     page = render_page(FORM, "panel", form=form, alert=alert, in_dialog=wants_fragment())
     return page, status
+
+
+def busy(form: ConsultForm):
+    """503 when the database cannot store the message now; nothing typed is lost.
+
+    In the dialog only the alert is replaced (the form stays as typed); without
+    JavaScript the form comes back filled in. ``Retry-After`` tells when to try again.
+    """
+    alert = f"{BUSY_TEXT}您填写的内容没有丢失，请稍后再次点击“提交”。"
+    if wants_fragment():
+        response = make_response(render_template("consult/_alert.html", alert=alert), 503)
+        response.headers["HX-Retarget"] = "#consult-alert"
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = make_response(*show_form(form, alert=alert, status=503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @bp.get("/sent")
@@ -108,6 +148,9 @@ def status():
     if request.method == "GET":
         form.receipt.data = session.get(SENT_KEY, "")
     searched = form.validate_on_submit()
+    if searched and not within_lookup_limit(request.remote_addr or ""):
+        alert = f"查询过于频繁({lookup_limit_text()})，请稍后再试。"
+        return show_status(form, alert=alert, code=429)
     message = find_message(form.receipt.data, form.phone.data) if searched else None
     return show_status(form, searched=searched, message=message)
 
@@ -129,7 +172,7 @@ def csrf_failed(_error):
     """A missing or expired CSRF token: the form again, as typed, with a fresh token."""
     if request.endpoint == "consult.status":
         return show_status(StatusForm(), alert=LOOKUP_EXPIRED, code=400)
-    alert = "页面停留时间较长,安全验证已过期。请核对内容后再次点击“提交”。"
+    alert = "页面停留时间较长，安全验证已过期。请核对内容后再次点击“提交”。"
     return show_form(ConsultForm(), alert=alert, status=400)
 
 
@@ -137,7 +180,7 @@ def csrf_failed(_error):
 def too_large(_error):
     """A body over MAX_CONTENT_LENGTH: say so in the dialog (keeping the form) or on the page."""
     kib = current_app.config["MAX_CONTENT_LENGTH"] // 1024
-    alert = f"提交的内容过大(超过 {kib} KB),请精简咨询内容后重试。"
+    alert = f"提交的内容过大(超过 {kib} KB)，请精简咨询内容后重试。"
     if wants_fragment():
         response = make_response(render_template("consult/_alert.html", alert=alert), 413)
         response.headers["HX-Retarget"] = "#consult-alert"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 import time
 from datetime import timedelta
 
@@ -15,6 +17,10 @@ from app.models.consult import Message, MessageStatus
 from app.ratelimit import admit, parse_rate
 
 RATE_SCOPE = "consult"
+LOOKUP_SCOPE = "consult-lookup"
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{22,64}")
+# What must be the same for a submission to be the same one sent again.
+SAME_SUBMISSION = ("name", "phone", "category", "content")
 
 
 def _timer() -> URLSafeTimedSerializer:
@@ -60,6 +66,12 @@ def rate_limit_text() -> str:
     return f"每{duration_text(window)}最多提交{amount}条留言"
 
 
+def lookup_limit_text() -> str:
+    """``CONSULT_LOOKUP_LIMIT`` in words, e.g. "每1分钟最多查询30次"."""
+    amount, window = parse_rate(current_app.config["CONSULT_LOOKUP_LIMIT"])
+    return f"每{duration_text(window)}最多查询{amount}次"
+
+
 def duration_text(window: timedelta) -> str:
     """A window in Chinese words: 30秒, 10分钟, 1小时, 1天."""
     seconds = int(window.total_seconds())
@@ -69,12 +81,44 @@ def duration_text(window: timedelta) -> str:
     return f"{seconds}秒"
 
 
-def store_message(fields: dict, *, ip: str, user_agent: str, spam: str = "") -> Message:
-    """Store a message as 待处理, or as spam when ``spam`` gives a reason; return it.
+def new_idempotency_key() -> str:
+    """A random key for one form: its submission is stored once however often it is sent."""
+    return secrets.token_urlsafe(24)
 
-    The message domain does the work (``app.consult.messages.create``).
+
+def submission_key(raw: str | None) -> str | None:
+    """The form's idempotency key when it looks like one we hand out, else None."""
+    return raw if raw and IDEMPOTENCY_KEY.fullmatch(raw) else None
+
+
+def earlier_submission(key: str | None, fields: dict) -> Message | None:
+    """The message already stored from this very submission (same key, same question)."""
+    message = messages.by_idempotency_key(key) if key else None
+    if message and all(getattr(message, name) == fields[name] for name in SAME_SUBMISSION):
+        return message
+    return None
+
+
+def store_message(
+    fields: dict, *, ip: str, user_agent: str, spam: str = "", key: str | None = None
+) -> Message:
+    """Store a message as 待处理, or as spam when ``spam`` gives a reason; return it (or
+    the message a concurrent request stored from the same submission ``key``).
+
+    The message domain does the work (``app.consult.messages.create``). A key already
+    used for another question (a sent form brought back with the Back button and
+    changed) is not kept: that question is stored as a message of its own.
     """
-    return messages.create(fields, ip=ip, user_agent=user_agent, spam=spam)
+    if key and (taken := messages.by_idempotency_key(key)):
+        if earlier_submission(key, fields) is taken:
+            return taken  # stored by a concurrent request meanwhile
+        key = None
+    return messages.create(fields, ip=ip, user_agent=user_agent, spam=spam, idempotency_key=key)
+
+
+def within_lookup_limit(ip: str) -> bool:
+    """Count one receipt lookup from ``ip``; False once it is over ``CONSULT_LOOKUP_LIMIT``."""
+    return admit([(LOOKUP_SCOPE, ip)], current_app.config["CONSULT_LOOKUP_LIMIT"])
 
 
 def normalise_receipt(raw: str) -> str:

@@ -41,7 +41,7 @@ def sitemap():
     return _cached(service.sitemap(utcnow()), XML_TYPE)
 
 
-@bp.get("/sitemap-<int:page>.xml")
+@bp.get("/sitemap-<page:page>.xml")
 def sitemap_page(page: int):
     """One sitemap file of the index."""
     now = utcnow()

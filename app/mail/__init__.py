@@ -64,13 +64,13 @@ def send_mail_command(loop: bool) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     worker, interval = new_worker_name(), float(current_app.config["MAIL_POLL_SECONDS"])
-    click.echo(f"邮件发送进程已启动,每 {interval:g} 秒检查一次;按 Ctrl+C 停止。")
+    click.echo(f"邮件发送进程已启动，每 {interval:g} 秒检查一次;按 Ctrl+C 停止。")
     while not stopping.is_set():
         try:
             report = run_once(stop=stopping.is_set, worker=worker)
         except sa.exc.DBAPIError as error:  # the database restarting: try again next round
             db.session.rollback()
-            click.echo(f"数据库暂时不可用,稍后重试:{type(error.orig).__name__}", err=True)
+            click.echo(f"数据库暂时不可用，稍后重试：{type(error.orig).__name__}", err=True)
         else:
             if report.sent or report.failed:
                 click.echo(report.text(count_waiting()))

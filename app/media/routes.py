@@ -27,10 +27,10 @@ bp = staff_blueprint("media", __name__, url_prefix="/admin/media")
 files = Blueprint("files", __name__, url_prefix="/media")
 
 NO_FILE = "请选择要上传的文件。"
-NO_ALT = "请填写替代文本:用一句话说明图片的内容,供读屏软件朗读,没有替代文本的图片不能插入。"
-BAD_WANT = "上传方式无效,请刷新页面后重试。"
-UPLOAD_FAILED = "上传没有成功,请稍后重试;如果一再失败,请联系系统管理员。"
-REQUEST_TOO_BIG = "上传的内容超过 {limit} 的上限,请压缩或拆分后再上传。"
+NO_ALT = "请填写替代文本：用一句话说明图片的内容，供读屏软件朗读，没有替代文本的图片不能插入。"
+BAD_WANT = "上传方式无效，请刷新页面后重试。"
+UPLOAD_FAILED = "上传没有成功，请稍后重试;如果一再失败，请联系系统管理员。"
+REQUEST_TOO_BIG = "上传的内容超过 {limit} 的上限，请压缩或拆分后再上传。"
 ONE_YEAR = 365 * 24 * 3600
 HASH = re.compile(r"[0-9a-f]{64}")
 # A file opened on its own can run nothing and load nothing.

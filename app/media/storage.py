@@ -79,13 +79,13 @@ PILLOW_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 KNOWN_EXTENSIONS = {ext for t in FILE_TYPES.values() for ext in t.extensions}
 KIND_NAMES = {MediaKind.IMAGE: "图片", MediaKind.DOCUMENT: "附件"}
 
-EMPTY = "文件是空的,请重新选择。"
-TOO_BIG = "文件超过 {limit} 的上限,请压缩或拆分后再上传。"
-BROKEN_IMAGE = "图片文件已损坏或不完整,无法读取,请重新导出后再上传。"
-HUGE_IMAGE = "图片像素过多(超过 {limit} 万像素),请缩小后再上传。"
-ANIMATED = "暂不支持动态图片,请上传静态图片。"
-MACROS = "不支持含宏的 Office 文件,请另存为不含宏的 DOCX 或 XLSX 后再上传。"
-OLE2_UNNAMED = "无法判断此 Office 文件是 Word 还是 Excel 文档,请使用 .doc 或 .xls 扩展名后再上传。"
+EMPTY = "文件是空的，请重新选择。"
+TOO_BIG = "文件超过 {limit} 的上限，请压缩或拆分后再上传。"
+BROKEN_IMAGE = "图片文件已损坏或不完整，无法读取，请重新导出后再上传。"
+HUGE_IMAGE = "图片像素过多(超过 {limit} 万像素)，请缩小后再上传。"
+ANIMATED = "暂不支持动态图片，请上传静态图片。"
+MACROS = "不支持含宏的 Office 文件，请另存为不含宏的 DOCX 或 XLSX 后再上传。"
+OLE2_UNNAMED = "无法判断此 Office 文件是 Word 还是 Excel 文档，请使用 .doc 或 .xls 扩展名后再上传。"
 
 
 class UploadError(Exception):
@@ -138,7 +138,7 @@ def unsupported(want: MediaKind | None) -> UploadError:
     """The 415 that lists what may be uploaded (only images, only attachments, or both)."""
     kinds = [want] if want else list(MediaKind)
     parts = [
-        f"{KIND_NAMES[kind]}:" + "、".join(t.name for t in FILE_TYPES.values() if t.kind is kind)
+        f"{KIND_NAMES[kind]}：" + "、".join(t.name for t in FILE_TYPES.values() if t.kind is kind)
         for kind in kinds
     ]
     where = "这里只能上传" if want else "可以上传的"

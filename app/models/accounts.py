@@ -106,10 +106,19 @@ class User(UserMixin, db.Model):
     def role_labels(self) -> str:
         return "、".join(role.label for role in Role if role in self.roles)
 
+    def end_sessions(self) -> None:
+        """Make every session cookie of this account useless, on every worker and server.
+
+        Cookies name the account by its current token (``get_id``); a new token leaves
+        every cookie issued before naming nobody. 退出, a new password, 停用 and
+        退出所有登录 call it.
+        """
+        self.session_token = new_session_token()
+
     def set_password(self, password: str) -> None:
         """Store an argon2id hash of ``password`` and end the sessions opened before."""
         self.password_hash = hasher.hash(password)
-        self.session_token = new_session_token()
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         """Tell whether ``password`` matches; upgrade the hash when the parameters changed."""

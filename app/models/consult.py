@@ -71,6 +71,9 @@ class Message(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_receipt)
+    # The random key the form carried: the same submission sent again (a retry after a
+    # dropped connection, a double click) finds this message instead of storing another.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
     name: Mapped[str] = mapped_column(sa.String(50))
     phone: Mapped[str] = mapped_column(sa.String(20))
     email: Mapped[str] = mapped_column(sa.String(254), default="")

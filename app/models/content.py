@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, NamedTuple
 import nh3
 import sqlalchemy as sa
 from blinker import Namespace
-from flask import abort, g
+from flask import abort, current_app, g
 from sqlalchemy.orm import Mapped, defer, joinedload, mapped_column, relationship, validates
 
+from app.database import DATABASE_BUSY, brief_write_wait, why_not_writable
 from app.extensions import db
 from app.models.base import enum_type, utcnow
 from app.models.media import Media  # before the statements below configure the mappers
@@ -385,9 +386,25 @@ def count_view(article_id: int, now: datetime) -> int | None:
 
     One atomic ``UPDATE … SET views = views + 1`` committed at once, so concurrent
     readers never lose a view; ``None`` when no public article has that id.
+
+    When the database will not write within ``DB_WRITE_WAIT_MS`` (another process holds
+    the lock, the file is read-only), the view is not counted: it is logged and
+    ``view_missed`` is sent, and the count as it stands is returned so the page is served.
     """
-    views = db.session.execute(_COUNT_VIEW, {"article_id": article_id, "now": now}).scalar()
-    db.session.commit()
+    try:
+        with brief_write_wait():
+            views = db.session.execute(_COUNT_VIEW, {"article_id": article_id, "now": now})
+            views = views.scalar()
+        db.session.commit()
+    except DATABASE_BUSY as error:
+        db.session.rollback()
+        views = view_count(article_id, now)
+        if views is not None:
+            current_app.logger.warning(
+                "view of article %s not counted: %s", article_id, why_not_writable(error)
+            )
+            view_missed.send(article_id)
+        return views
     if views is not None:
         view_counted.send(article_id)
     return views

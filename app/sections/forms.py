@@ -6,13 +6,14 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, ValidationError
 
+from app.forms import Required
 from app.sections.service import NAME_MAX_LENGTH, SLUG_MAX_LENGTH, name_problem, slug_problem
 
 
 class RenameForm(FlaskForm):
     name = StringField(
         "名称",
-        validators=[InputRequired("请输入栏目名称。")],
+        validators=[Required("请输入栏目名称。")],
         render_kw={"maxlength": NAME_MAX_LENGTH, "autocomplete": "off"},
     )
 
@@ -30,7 +31,7 @@ class SectionForm(RenameForm):
     slug = StringField(
         "网址标识",
         validators=[InputRequired("请输入网址标识。")],
-        description="用于栏目网址,如 trade-news 对应 /trade-news/;小写字母、数字和连字符,"
+        description="用于栏目网址，如 trade-news 对应 /trade-news/;小写字母、数字和连字符，"
         "创建后不能修改。",
         render_kw={
             "maxlength": SLUG_MAX_LENGTH,

@@ -65,11 +65,11 @@ def add():
     if section is None:
         form.slug.errors = [f"网址标识 {form.slug.data.strip().lower()} 刚被其他栏目使用。"]
         return show_list(form)
-    flash(f"已新增栏目“{section.name}”,网址为 /{section.slug}/。", "success")
+    flash(f"已新增栏目“{section.name}”，网址为 /{section.slug}/。", "success")
     return go("sections.index")
 
 
-@bp.route("/<int:section_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:section_id>/edit", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def edit(section_id: int):
     """Rename a section; its 网址标识 stays as it is."""
@@ -83,7 +83,7 @@ def edit(section_id: int):
     return render_template("sections/edit.html", section=section, form=form)
 
 
-@bp.post("/<int:section_id>/move")
+@bp.post("/<id:section_id>/move")
 @allow(Role.ADMIN)
 def move(section_id: int):
     """上移 / 下移 one place in the navigation."""
@@ -95,7 +95,7 @@ def move(section_id: int):
     return after_change(f"栏目“{section.name}”已{'上移' if step < 0 else '下移'}。")
 
 
-@bp.post("/<int:section_id>/visibility")
+@bp.post("/<id:section_id>/visibility")
 @allow(Role.ADMIN)
 def visibility(section_id: int):
     """隐藏 / 显示: a hidden section and its articles leave the public site."""
@@ -104,11 +104,11 @@ def visibility(section_id: int):
     if wanted not in ("0", "1"):
         abort(400)
     set_hidden(section, wanted == "1", actor(), client_ip())
-    shown = "已隐藏,访客看不到该栏目及其文章" if section.hidden else "已显示"
+    shown = "已隐藏，访客看不到该栏目及其文章" if section.hidden else "已显示"
     return after_change(f"栏目“{section.name}”{shown}。")
 
 
-@bp.route("/<int:section_id>/delete", methods=["GET", "POST"])
+@bp.route("/<id:section_id>/delete", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def delete(section_id: int):
     """Delete a section that holds no articles, after a confirmation step."""

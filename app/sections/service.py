@@ -24,6 +24,7 @@ RESERVED_SLUGS = frozenset(
     {
         "admin", "articles", "consult", "media", "static", "healthz", "search", "feeds",
         "feed", "rss", "sitemap.xml", "feed.xml", "robots.txt", "privacy", "sitemap",
+        "sitemap.html", "elder",
     }
 )  # fmt: skip
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -43,11 +44,11 @@ def slug_problem(slug: str) -> str | None:
     slug = normalize_slug(slug)
     if not SLUG_MIN_LENGTH <= len(slug) <= SLUG_MAX_LENGTH or not SLUG_PATTERN.match(slug):
         return (
-            f"网址标识须为 {SLUG_MIN_LENGTH}–{SLUG_MAX_LENGTH} 个小写英文字母、数字或连字符,"
+            f"网址标识须为 {SLUG_MIN_LENGTH}–{SLUG_MAX_LENGTH} 个小写英文字母、数字或连字符，"
             "连字符不能在开头、结尾或连用。"
         )
     if slug in RESERVED_SLUGS:
-        return f"“{slug}”是网站保留的地址,请换一个网址标识。"
+        return f"“{slug}”是网站保留的地址，请换一个网址标识。"
     if db.session.scalar(sa.select(Section.id).where(Section.slug == slug)):
         return SLUG_TAKEN.format(slug=slug)
     return None
@@ -130,14 +131,14 @@ def delete_problem(section: Section) -> str | None:
         sa.select(sa.func.count(Article.id)).where(Article.section_id == section.id)
     )
     if articles:
-        return f"该栏目下还有 {articles} 篇文章,不能删除,只能隐藏。"
+        return f"该栏目下还有 {articles} 篇文章，不能删除，只能隐藏。"
     revisions = db.session.scalar(
         sa.select(sa.func.count(sa.distinct(ArticleRevision.article_id))).where(
             ArticleRevision.section_id == section.id
         )
     )
     if revisions:
-        return f"有 {revisions} 篇文章的修订记录属于该栏目,不能删除,只能隐藏。"
+        return f"有 {revisions} 篇文章的修订记录属于该栏目，不能删除，只能隐藏。"
     return None
 
 
@@ -152,7 +153,7 @@ def delete_section(section: Section, actor: User, ip: str = "") -> str | None:
         db.session.commit()
     except IntegrityError:  # an article was filed in it a moment ago
         db.session.rollback()
-        return delete_problem(section) or "该栏目刚被使用,不能删除,只能隐藏。"
+        return delete_problem(section) or "该栏目刚被使用，不能删除，只能隐藏。"
     return None
 
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from app.extensions import db
-from app.models.accounts import Role, RoleGrant, User, new_session_token, normalize_username
+from app.models.accounts import Role, RoleGrant, User, normalize_username
 from app.models.audit import AuditAction, audit
 
 # Letters and digits that cannot be mistaken for one another when read out or copied
@@ -27,7 +27,7 @@ ONE_TIME_LENGTH = 12
 EMAIL_MAX_LENGTH = 254
 
 LAST_ADMIN = (
-    "系统至少需要一位在用的系统管理员:不能停用最后一位系统管理员,"
+    "系统至少需要一位在用的系统管理员：不能停用最后一位系统管理员，"
     "也不能取消其“系统管理员”角色。请先为其他账号授予该角色。"
 )
 NOT_YOURSELF = "不能停用您自己正在使用的账号。"
@@ -52,7 +52,7 @@ def email_problem(email: str) -> str | None:
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError:
-        return "请输入有效的邮箱地址,例如 name@example.com。"
+        return "请输入有效的邮箱地址，例如 name@example.com。"
     return None
 
 
@@ -99,7 +99,7 @@ def create_account(
     user.must_change_password = True
     user.roles = roles
     db.session.add(user)
-    detail = f"创建账号(角色:{roles_text(roles)})"
+    detail = f"创建账号(角色：{roles_text(roles)})"
     audit(AuditAction.ACCOUNT, actor=actor.username, target=user.username, ip=ip, detail=detail)
     db.session.commit()
     return user, password
@@ -136,11 +136,17 @@ def set_active(user: User, active: bool, actor: User, ip: str = "") -> str | Non
     user.active = active
     if not active:
         # A new token signs out every session, and keeps them out after a later 启用.
-        user.session_token = new_session_token()
+        user.end_sessions()
         if Role.ADMIN in user.roles and not _an_admin_remains():
             return LAST_ADMIN
     _save(["启用" if active else "停用"], user, actor, ip)
     return None
+
+
+def sign_out_everywhere(user: User, actor: User, ip: str = "") -> None:
+    """退出所有登录: end every session of ``user`` (the actor's own ones too, if it is them)."""
+    user.end_sessions()
+    _save(["退出所有登录"], user, actor, ip)
 
 
 def reset_password(user: User, actor: User, ip: str = "") -> tuple[str | None, str]:

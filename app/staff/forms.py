@@ -30,7 +30,7 @@ class AccountForm(FlaskForm):
     email = StringField(
         "邮箱",
         validators=[usable_email],
-        description="选填,用于联系该工作人员。",
+        description="选填，用于联系该工作人员。",
         render_kw={"autocomplete": "off", "inputmode": "email", "spellcheck": "false"},
     )
     roles = CheckboxesField(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, render_template
+from flask import flash, render_template, session
 
 from app.admin.access import actor, allow, go, staff_blueprint
 from app.admin.auth import client_ip
@@ -14,6 +14,7 @@ from app.staff.accounts import (
     create_account,
     reset_password,
     set_active,
+    sign_out_everywhere,
     update_account,
 )
 from app.staff.forms import AccountForm, CreateAccountForm
@@ -48,7 +49,7 @@ def show_account(user: User, form: AccountForm | None = None) -> str:
     return render_template("staff/edit.html", user=user, form=form)
 
 
-@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/<id:user_id>", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def edit(user_id: int):
     """One account: e-mail address and roles, with links to 停用/启用 and 重置密码."""
@@ -64,7 +65,7 @@ def edit(user_id: int):
     return go("staff.edit", user_id=user.id) if actor().has_role(Role.ADMIN) else go("admin.index")
 
 
-@bp.route("/<int:user_id>/disable", methods=["GET", "POST"])
+@bp.route("/<id:user_id>/disable", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def disable(user_id: int):
     """停用 after a confirmation step: the account can no longer sign in, its sessions end."""
@@ -73,13 +74,13 @@ def disable(user_id: int):
         return render_template("staff/confirm.html", user=user, form=form, action="disable")
     error = set_active(user, False, actor(), client_ip())
     flash(
-        error or f"账号 {user.username} 已停用,其登录状态已全部失效。",
+        error or f"账号 {user.username} 已停用，其登录状态已全部失效。",
         "error" if error else "success",
     )
     return go("staff.edit", user_id=user_id)
 
 
-@bp.post("/<int:user_id>/enable")
+@bp.post("/<id:user_id>/enable")
 @allow(Role.ADMIN)
 def enable(user_id: int):
     """启用 a disabled account: it may sign in again with its password."""
@@ -90,7 +91,22 @@ def enable(user_id: int):
     return go("staff.edit", user_id=user_id)
 
 
-@bp.route("/<int:user_id>/reset", methods=["GET", "POST"])
+@bp.post("/<id:user_id>/sign-out")
+@allow(Role.ADMIN)
+def sign_out(user_id: int):
+    """退出所有登录: every session of the account ends at once, on every server."""
+    user, me = db.get_or_404(User, user_id), actor()
+    if ConfirmForm().validate_on_submit():
+        sign_out_everywhere(user, me, client_ip())
+        if user.id == me.id:
+            session.clear()
+            flash("您的账号已退出所有登录，请重新登录。", "info")
+            return go("admin.login")
+        flash(f"账号 {user.username} 已退出所有登录。", "success")
+    return go("staff.edit", user_id=user_id)
+
+
+@bp.route("/<id:user_id>/reset", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def reset(user_id: int):
     """重置密码 after a confirmation step; the new one-time password is shown once."""

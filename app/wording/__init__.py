@@ -10,7 +10,7 @@ from app.wording.routes import bp
 
 def flag_line(flag: Flag) -> str:
     """One flag as the report prints it: level, field and the context around the phrase."""
-    return f"  [{flag.level.label}] {flag.field}:{flag.before}【{flag.phrase}】{flag.after}"
+    return f"  [{flag.level.label}] {flag.field}：{flag.before}【{flag.phrase}】{flag.after}"
 
 
 @click.command("check-wording")
@@ -29,7 +29,7 @@ def check_wording_command() -> None:
             click.echo("")
     total = f"共检查 {checked} 篇已发布文章"
     click.echo(
-        f"{total},其中 {flagged} 篇{describe(found)}" if found else f"{total},{describe(found)}"
+        f"{total}，其中 {flagged} 篇{describe(found)}" if found else f"{total}，{describe(found)}"
     )
 
 

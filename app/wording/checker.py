@@ -273,11 +273,11 @@ def same_phrase(phrase: str, except_id: int | None = None) -> WordEntry | None:
 
 
 def duplicate_message(entry: WordEntry) -> str:
-    return f"“{entry.phrase}”已在词表中(级别:{entry.level.label}),请直接编辑该词条。"
+    return f"“{entry.phrase}”已在词表中(级别：{entry.level.label})，请直接编辑该词条。"
 
 
 def _describe_entry(phrase: str, level: WordLevel, note: str) -> str:
-    return f"{phrase}({level.label})" + (f":{note}" if note else "")
+    return f"{phrase}({level.label})" + (f"：{note}" if note else "")
 
 
 def _commit_or_duplicate(phrase: str) -> str | None:
@@ -287,7 +287,7 @@ def _commit_or_duplicate(phrase: str) -> str | None:
     except IntegrityError:
         db.session.rollback()
         clash = same_phrase(phrase)
-        return duplicate_message(clash) if clash else "保存失败,请重试。"
+        return duplicate_message(clash) if clash else "保存失败，请重试。"
     return None
 
 

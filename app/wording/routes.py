@@ -29,7 +29,7 @@ def index():
     return render_template("wording/index.html", form=form, groups=grouped_entries())
 
 
-@bp.route("/<int:entry_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:entry_id>/edit", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def edit(entry_id: int):
     """Change an entry's phrase, level or note."""
@@ -47,7 +47,7 @@ def edit(entry_id: int):
     return render_template("wording/edit.html", form=form, entry=entry)
 
 
-@bp.route("/<int:entry_id>/delete", methods=["GET", "POST"])
+@bp.route("/<id:entry_id>/delete", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def delete(entry_id: int):
     """Delete an entry after a confirmation step; the audit log keeps what it was."""

@@ -67,10 +67,11 @@
     if (field) { field.focus(); }
   }
 
-  // htmx 2 leaves 4xx answers unswapped; these ones carry a message meant for the dialog.
+  // htmx 2 leaves 4xx/5xx answers unswapped; these ones carry a message meant for the dialog
+  // (503: the database is busy, the typed form stays as it is).
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
-    if (inDialog(event.detail.elt) && (status === 400 || status === 413 || status === 429)) {
+    if (inDialog(event.detail.elt) && [400, 413, 429, 503].indexOf(status) !== -1) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
@@ -135,6 +136,21 @@
       if (link) { link.focus(); }
     });
   });
+
+  // On a phone the floating launcher would sit on the text being read: it slides away while
+  // the reader scrolls down and comes back as soon as they scroll up (or reach the end).
+  var PHONE = window.matchMedia("(max-width: 600px)");
+  var lastY = window.scrollY;
+  window.addEventListener("scroll", function () {
+    var link = launcher();
+    if (!link) { return; }
+    var y = window.scrollY;
+    var atEnd = window.innerHeight + y >= document.documentElement.scrollHeight - 8;
+    if (Math.abs(y - lastY) < 8 && !atEnd) { return; }  // ignore jitter
+    var down = y > lastY && y > 64;
+    link.classList.toggle("is-tucked", PHONE.matches && down && !atEnd && document.activeElement !== link);
+    lastY = y;
+  }, { passive: true });
 
   // Live character count; screen readers hear it once typing pauses.
   var countTimer = null;

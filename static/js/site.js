@@ -14,18 +14,48 @@
     }
   });
 
-  // Remember the reader's font size (字号) between articles.
-  var KEY = "article-font-size";
-  function restoreFontSize() {
-    var saved = null;
-    try { saved = localStorage.getItem(KEY); } catch (e) { /* storage disabled */ }
-    var radio = saved && document.getElementById("fs-" + saved);
-    if (radio) { radio.checked = true; }
+  // 长者模式: the switch is a plain link to /elder (the server sets the cookie and comes
+  // back); here it toggles at once, without a reload, and writes the same cookie. The
+  // server reads it on the next page, so that page is drawn in the right mode from the start.
+  var ELDER_COOKIE = "elder_mode";
+  var ELDER_YEAR = 365 * 24 * 3600;
+
+  function setElderMode(on) {
+    document.cookie = ELDER_COOKIE + "=" + (on ? "1" : "") + "; path=/; samesite=lax; max-age=" +
+      (on ? ELDER_YEAR : 0) + (location.protocol === "https:" ? "; secure" : "");
+    showElderMode(on);
   }
-  document.addEventListener("change", function (event) {
-    if (event.target.name === "font-size") {
-      try { localStorage.setItem(KEY, event.target.value); } catch (e) { /* ignore */ }
+  function showElderMode(on) {
+    document.documentElement.classList.toggle("elder", on);
+    document.querySelectorAll("[data-elder-switch]").forEach(function (link) {
+      var url = new URL(link.href, location.href);
+      url.searchParams.set("on", on ? "0" : "1");
+      link.href = url.pathname + url.search;
+      link.textContent = on ? "退出长者模式" : "长者模式";
+    });
+  }
+  // A page shown again from the back-forward cache was drawn before a later switch.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      showElderMode(document.cookie.split("; ").indexOf(ELDER_COOKIE + "=1") !== -1);
     }
   });
-  document.addEventListener("DOMContentLoaded", restoreFontSize);
+  function toggleElderMode() {
+    setElderMode(!document.documentElement.classList.contains("elder"));
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-elder-switch]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+    event.preventDefault();
+    toggleElderMode();
+  });
+  // The shortcut named in the switch's aria-keyshortcuts (Alt+Shift+E); event.code, since
+  // Alt changes the character a key types on some keyboards.
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey && event.shiftKey && !event.ctrlKey && !event.metaKey && event.code === "KeyE") {
+      event.preventDefault();
+      toggleElderMode();
+    }
+  });
 })();

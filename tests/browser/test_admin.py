@@ -14,7 +14,7 @@ from tests.browser.judges import axe_violations, nu_errors
 from tests.browser.test_consult import fill_form, open_dialog, take_your_time
 
 PASSWORD = "browser-test-password"
-ANSWER = "您好,原产地证书可在线申请,\n请登录贸促会原产地证书申报系统办理。"
+ANSWER = "您好，原产地证书可在线申请，\n请登录贸促会原产地证书申报系统办理。"
 
 
 @pytest.fixture(scope="module")

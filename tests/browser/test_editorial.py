@@ -26,7 +26,7 @@ from tests.live import live_server
 
 EDITOR = "wang.editor"  # 编辑 only
 CHIEF = "li.chief"  # 系统管理员 and 编辑
-PUBLISHED = "文章已发布,访客现在即可看到。"
+PUBLISHED = "文章已发布，访客现在即可看到。"
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_an_editor_writes_with_every_tool_and_visitors_read_it_exactly(browser, 
     expect(page.get_by_role("heading", level=1, name="新建文章")).to_be_visible()
     fill_article_fields(
         page, title, "今日要闻",
-        摘要="培训面向会员企业,免费参加。", 数据来源="贸促会培训中心", 署名="记者 刘晓岚",
+        摘要="培训面向会员企业，免费参加。", 数据来源="贸促会培训中心", 署名="记者 刘晓岚",
     )  # fmt: skip
 
     # 正文: a heading, a paragraph typed through a Chinese input method, then a table.
@@ -81,7 +81,7 @@ def test_an_editor_writes_with_every_tool_and_visitors_read_it_exactly(browser, 
     page.keyboard.press("Enter")
     type_with_ime(cdp, ["p", "pei", "peix", "peixun", "培训"], "培训")
     type_with_ime(cdp, ["shi", "shij", "shijian", "时间"], "时间")
-    page.keyboard.insert_text("为五月八日上午九时,")
+    page.keyboard.insert_text("为五月八日上午九时，")
     type_with_ime(cdp, ["qing", "qingan", "请按"], "请按")
     page.keyboard.insert_text("时到场。")
     page.keyboard.press("Enter")
@@ -114,7 +114,7 @@ def test_an_editor_writes_with_every_tool_and_visitors_read_it_exactly(browser, 
     expect(preview.get_by_role("status").filter(has_text="预览")).to_be_visible()
     expect(preview.get_by_role("heading", level=1)).to_have_text(title)
     expect(preview.locator(".article__body p").first).to_have_text(
-        "培训时间为五月八日上午九时,请按时到场。"
+        "培训时间为五月八日上午九时，请按时到场。"
     )
     preview.close()
 
@@ -133,14 +133,14 @@ def test_an_editor_writes_with_every_tool_and_visitors_read_it_exactly(browser, 
     expect(reader.get_by_role("heading", level=1)).to_have_text(title)
     body = reader.locator(".article__body")
     expect(body.get_by_role("heading", level=2)).to_have_text("培训安排")
-    expect(body.locator("p").first).to_have_text("培训时间为五月八日上午九时,请按时到场。")
+    expect(body.locator("p").first).to_have_text("培训时间为五月八日上午九时，请按时到场。")
     expect(body.locator("table tr").first.locator("td, th")).to_have_text(cells[:3])
     expect(body.locator("table tr").nth(1).locator("td, th")).to_have_text(cells[3:])
     image = body.get_by_role("img", name="培训教室全景")
     expect(image).to_have_attribute("width", str(KEPT[0]))
     expect(image).to_have_attribute("height", str(KEPT[1]))
     assert image.evaluate("img => img.complete && img.naturalWidth") == KEPT[0]
-    expect(reader.get_by_text("(记者 刘晓岚)", exact=True)).to_be_visible()
+    expect(reader.get_by_text("（记者 刘晓岚）", exact=True)).to_be_visible()
     attachments = reader.get_by_role("region", name="附件")
     expect(attachments.get_by_role("listitem")).to_have_text(
         re.compile(r"^培训通知\.pdf \(PDF,\d+ B\)$")
@@ -169,7 +169,7 @@ def test_without_javascript_the_body_is_html_in_a_textarea(browser, newsroom):
     fill_article_fields(page, title, "贸易指南", 摘要="不用脚本也能发布。")
     body = page.get_by_role("textbox", name="正文", exact=True)
     expect(body).to_have_js_property("tagName", "TEXTAREA")
-    body.fill("<h2>展会日程</h2>\n<p>展会为期三天,欢迎参观。</p>")
+    body.fill("<h2>展会日程</h2>\n<p>展会为期三天，欢迎参观。</p>")
     page.get_by_label("上传图片").set_input_files(
         upload("展台.png", png_bytes(colour=(30, 140, 60)), "image/png")
     )
@@ -185,7 +185,7 @@ def test_without_javascript_the_body_is_html_in_a_textarea(browser, newsroom):
     expect(reader).to_have_url(re.compile(rf"/articles/{article_id}$"))
     article = reader.locator(".article__body")
     expect(article.get_by_role("heading", level=2)).to_have_text("展会日程")
-    expect(article.locator("p")).to_have_text("展会为期三天,欢迎参观。")
+    expect(article.locator("p")).to_have_text("展会为期三天，欢迎参观。")
     image = article.get_by_role("img", name="展台外景")
     expect(image).to_have_attribute("width", str(KEPT[0]))
     expect(image).to_have_attribute("height", str(KEPT[1]))
@@ -197,7 +197,7 @@ def test_forbidden_words_are_shown_while_typing_and_only_a_chief_may_publish_the
 ):
     site = newsroom.url
     title = "本会外贸咨询服务上线"
-    reason = "引用评审委员会评语原文,已核实出处。"
+    reason = "引用评审委员会评语原文，已核实出处。"
     page = context.new_page()
     sign_in(page, site, EDITOR, "/admin/articles/new")
     fill_article_fields(page, title, "今日要闻")
@@ -219,18 +219,18 @@ def test_forbidden_words_are_shown_while_typing_and_only_a_chief_may_publish_the
     expect(flags.locator("mark")).to_have_text("最佳")
     expect(flags).to_contain_text("为会员提供最佳的外贸咨询服务")
     expect(editor).to_be_focused()
-    page.keyboard.insert_text("最后,此项服务最受欢迎。")
+    page.keyboard.insert_text("最后，此项服务最受欢迎。")
     expect(flags).to_have_count(2)  # 最后 is an exception; 最受 is a 提示
     expect(flags.nth(1)).to_contain_text("提示")
     expect(flags.nth(1)).to_contain_text("此项服务最受欢迎")
     expect(editor).to_be_focused()
-    typed = "本会为会员提供最佳的外贸咨询服务。最后,此项服务最受欢迎。"
+    typed = "本会为会员提供最佳的外贸咨询服务。最后，此项服务最受欢迎。"
     expect(editor).to_have_text(typed)
 
     # 发布 is refused; what was typed is still there; an 编辑 is offered no way around it.
     page.get_by_role("button", name="发布").click()
     expect(page.get_by_role("alert")).to_have_text(
-        "不能发布:文中含有广告法禁止用语(最佳)。请修改后再发布。"
+        "不能发布：文中含有广告法禁止用语(最佳)。请修改后再发布。"
     )
     expect(page.get_by_label("标题", exact=True)).to_have_value(title)
     expect(body_editor(page)).to_have_text(typed)

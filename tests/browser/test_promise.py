@@ -94,7 +94,7 @@ def test_a_question_from_a_phone_is_answered_within_the_promise(browser, desk, s
     # A 常用答复 is saved once, then inserted and sent.
     staff.goto(desk.url + "/admin/replies/new")
     staff.get_by_label("标题").fill("原产地证书网上申办")
-    staff.get_by_label("内容").fill("您好,原产地证书可在“贸促会原产地证书申报系统”在线申请。")
+    staff.get_by_label("内容").fill("您好，原产地证书可在“贸促会原产地证书申报系统”在线申请。")
     staff.get_by_role("button", name="保存").click()
     staff.goto(link)
     staff.get_by_label("常用答复").select_option(label="原产地证书网上申办")

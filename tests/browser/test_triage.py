@@ -33,7 +33,7 @@ BROWSER = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 )
-TEMPLATE_TEXT = "原产地证书可在线申请:登录贸促会原产地证书申报系统,填写申请并上传发票即可。"
+TEMPLATE_TEXT = "原产地证书可在线申请：登录贸促会原产地证书申报系统，填写申请并上传发票即可。"
 
 
 class Sent(NamedTuple):
@@ -185,7 +185,7 @@ def test_the_overdue_list_is_cleared_with_next_pending_alone(page, server, desk)
             box.press_sequentially("如有疑问请来电。")
             answer = "您好!\n" + TEMPLATE_TEXT + "如有疑问请来电。"
         else:
-            answer = f"您好,第 {n + 1} 条留言的答复。"
+            answer = f"您好，第 {n + 1} 条留言的答复。"
             box.fill(answer)
         page.get_by_role("button", name="发送答复").click()
         expect(saved(page)).to_be_visible()
@@ -246,15 +246,15 @@ def test_axe_and_nu_find_nothing_on_the_triage_pages(page, browser, server, desk
     claimed = page.get_by_role("status").filter(has_text="已认领")
     expect(claimed, "认领 did nothing while the reply box was empty").to_be_visible()
     judge("message, claimed")
-    page.get_by_role("textbox", name=re.compile("^内部备注")).fill("访客来电补充:需加急。")
+    page.get_by_role("textbox", name=re.compile("^内部备注")).fill("访客来电补充：需加急。")
     page.get_by_role("button", name="添加备注").click()
     expect(page.get_by_role("status").filter(has_text="备注已添加")).to_be_visible()
     judge("message, with a note")
-    page.get_by_label("答复内容", exact=True).fill("您好,ATA 单证册需提供申请表和货物清单。")
+    page.get_by_label("答复内容", exact=True).fill("您好，ATA 单证册需提供申请表和货物清单。")
     page.get_by_role("button", name="发送答复").click()
     expect(saved(page)).to_be_visible()
     judge("message, answered")
-    page.get_by_label("答复内容", exact=True).fill("您好,ATA 单证册需提供申请表、货物清单和担保。")
+    page.get_by_label("答复内容", exact=True).fill("您好，ATA 单证册需提供申请表、货物清单和担保。")
     page.get_by_role("button", name="更新答复").click()
     expect(page.get_by_role("heading", name=re.compile("^确认更新答复"))).to_be_focused()
     judge("message, 更新答复 confirmation")
@@ -309,15 +309,15 @@ def test_axe_and_nu_find_nothing_on_the_triage_pages(page, browser, server, desk
 
 
 def test_inbox_and_message_page_fit_a_phone(browser, server, desk):
-    long_line = "我司计划参加在新加坡举办的国际贸易展览会,需要办理展品临时进出口的 ATA 单证册。"
-    desk.add_template("展会 ATA 单证册", "您好,展品可凭 ATA 单证册临时进出口。")
+    long_line = "我司计划参加在新加坡举办的国际贸易展览会，需要办理展品临时进出口的 ATA 单证册。"
+    desk.add_template("展会 ATA 单证册", "您好，展品可凭 ATA 单证册临时进出口。")
     for hours in (50, 30, 3):
         desk.add(timedelta(hours=hours), company="宁波某某国际贸易有限公司", content=long_line)
     sent = desk.add(
         timedelta(hours=28), email="someone.with.a.long.address@example-trading-company.com.cn",
         company="宁波某某国际贸易有限公司", content=long_line * 3,
     )  # fmt: skip
-    desk.work_on(sent, "已电话联系访客,确认展会日期。", "您好," + long_line)
+    desk.work_on(sent, "已电话联系访客，确认展会日期。", "您好，" + long_line)
 
     context = browser.new_context(viewport={"width": 375, "height": 800}, locale="zh-CN")
     page = context.new_page()
@@ -332,7 +332,7 @@ def test_inbox_and_message_page_fit_a_phone(browser, server, desk):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at 375px"
     page.wait_for_load_state()
-    page.get_by_label("答复内容", exact=True).fill("您好,已更新的答复。")
+    page.get_by_label("答复内容", exact=True).fill("您好，已更新的答复。")
     page.get_by_role("button", name="更新答复").click()
     expect(page.get_by_role("heading", name=re.compile("^确认更新答复"))).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
