@@ -24,7 +24,7 @@ RESERVED_SLUGS = frozenset(
     {
         "admin", "articles", "consult", "media", "static", "healthz", "search", "feeds",
         "feed", "rss", "sitemap.xml", "feed.xml", "robots.txt", "privacy", "sitemap",
-        "sitemap.html", "elder",
+        "sitemap.html", "elder", "metrics",
     }
 )  # fmt: skip
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

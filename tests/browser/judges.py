@@ -1,6 +1,8 @@
-"""Page-quality judges from npm: axe-core in the page, the Nu HTML checker on the markup."""
+"""Page-quality judges from npm: axe-core in the page, the Nu HTML checker on the markup,
+Lighthouse on a served page."""
 
 import json
+import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -8,6 +10,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
+LIGHTHOUSE_CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
+LIGHTHOUSE_TARGET = 95  # every category, every page checked
+LIGHTHOUSE_PAGES = {
+    "home": "/",
+    "section": "/news/",
+    "article": "/articles/1",
+    "search": "/search?q=退税",
+    "sitemap": "/sitemap.html",
+}
+LIGHTHOUSE_FLAGS = (
+    "--headless=new --no-sandbox --disable-gpu --disable-background-networking "
+    "--disable-component-update --disable-sync"
+)
 
 
 def axe_violations(page) -> list[str]:
@@ -40,3 +56,32 @@ def nu_errors(documents: dict[str, str]) -> list[str]:
         f"{m.get('message')} «{m.get('extract', '')}»"
         for m in messages
     ]
+
+
+def lighthouse_scores(url: str, report: Path) -> dict[str, int]:
+    """Run Lighthouse (Debian's Chromium) on one URL; return its category scores out of 100."""
+    subprocess.run(
+        [
+            str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={report}",
+            f"--only-categories={','.join(LIGHTHOUSE_CATEGORIES)}",
+            f"--chrome-flags={LIGHTHOUSE_FLAGS}",
+        ],
+        check=True, timeout=300, env={**os.environ, "CHROME_PATH": "/usr/bin/chromium"},
+    )  # fmt: skip
+    categories = json.loads(report.read_text())["categories"]
+    return {name: round(categories[name]["score"] * 100) for name in LIGHTHOUSE_CATEGORIES}
+
+
+def lighthouse_below_target(base_url: str, folder: Path) -> tuple[dict[str, dict], list[str]]:
+    """Score every page of ``LIGHTHOUSE_PAGES``; return the scores and what fell short."""
+    results = {
+        name: lighthouse_scores(base_url + path, folder / f"{name}.json")
+        for name, path in LIGHTHOUSE_PAGES.items()
+    }
+    low = [
+        f"{page} {category} {score}"
+        for page, row in results.items()
+        for category, score in row.items()
+        if score < LIGHTHOUSE_TARGET
+    ]
+    return results, low

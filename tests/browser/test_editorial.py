@@ -143,7 +143,7 @@ def test_an_editor_writes_with_every_tool_and_visitors_read_it_exactly(browser, 
     expect(reader.get_by_text("（记者 刘晓岚）", exact=True)).to_be_visible()
     attachments = reader.get_by_role("region", name="附件")
     expect(attachments.get_by_role("listitem")).to_have_text(
-        re.compile(r"^培训通知\.pdf \(PDF,\d+ B\)$")
+        re.compile(r"^培训通知\.pdf （PDF，\d+ B）$")
     )
     assert view_count(reader) == 1
     with reader.expect_download() as downloading:
