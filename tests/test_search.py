@@ -16,7 +16,7 @@ from app.models.base import utcnow
 from app.search import related, searched
 from app.search.index import MAX_QUERY_CHARS, SearchQuery, highlight, tokens
 
-HTMX = {"HX-Request": "true"}
+HTMX = {"HX-Request": "true", "HX-Target": "search-results"}  # the results page's own box
 
 # key: (section, title, body); published on consecutive days from 2026-01-02, in this order.
 CORPUS = {
@@ -306,6 +306,15 @@ def test_htmx_gets_only_the_results_and_the_count_for_screen_readers(client, cor
     full = client.get("/search", query_string={"q": "退税"}).text
     assert 'id="search-status" class="search-status" role="status">找到 2 篇' in full
     assert 'data-hx-trigger="input changed delay:300ms, search"' in full
+
+
+def test_the_header_box_gets_the_whole_page_to_take_its_main_area_from(client, corpus):
+    header = {"HX-Request": "true", "HX-Target": "main", "HX-Trigger": "site-search-q"}
+    response = client.get("/search", query_string={"q": "退税"}, headers=header)
+    assert '<main id="main"' in response.text and "出口<mark>退税</mark>" in response.text
+    assert "data-hx-swap-oob" not in response.text  # the status comes with the main area
+    home = client.get("/").text
+    assert 'id="site-search-q"' in home and 'data-hx-target="#main" data-hx-select="#main"' in home
 
 
 def test_an_empty_query_shows_the_hint_and_no_list(client, corpus):

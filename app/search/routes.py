@@ -10,6 +10,8 @@ from app.urls import page_arg
 
 bp = Blueprint("search", __name__)
 
+RESULTS_ID = "search-results"  # the element of the results page that its own requests swap
+
 
 def _filters(sections: list) -> index.Filters:
     """The 栏目, time range and order the visitor chose; anything unknown means 不限."""
@@ -45,9 +47,12 @@ def results():
         per_page = current_app.config["ARTICLES_PER_PAGE"]
         found = index.search(query, filters, number, per_page, utcnow())
         searched.send(current_app._get_current_object(), query=query.text, results=found.matched)
+    # The results page's own box and links swap the list; the header's box, typed into on
+    # any page, swaps the whole main area (it asks for #main) and so gets the whole page.
+    fragment = wants_fragment() and request.headers.get("HX-Target") == RESULTS_ID
     return render_page(
-        "search/results.html", "results", query=query, filters=filters, sections=sections,
-        found=found, page=found.page if found else None, fragment=wants_fragment(),
+        "search/results.html", "results" if fragment else None, query=query, filters=filters,
+        sections=sections, found=found, page=found.page if found else None, fragment=fragment,
         page_args=_page_args(query, filters), periods=index.PERIODS, orders=index.ORDERS,
         highlight=index.highlight, snippet=index.snippet, max_chars=index.MAX_QUERY_CHARS,
         ranked=index.RANKED_MATCHES,

@@ -6,6 +6,7 @@ import urllib.request
 
 from playwright.sync_api import expect
 
+from tests.browser.editorial_fixtures import type_with_ime
 from tests.browser.judges import axe_violations, nu_errors
 
 WORD = "退税"  # in several demo articles, never as the whole title
@@ -40,7 +41,22 @@ def test_typing_a_word_updates_the_results_in_place_then_one_opens(page, site):
     open_first_result(page)
 
 
-def test_the_header_box_leads_to_the_results(page, site):
+def test_typing_in_the_header_box_on_any_page_shows_results_without_a_page_load(page, site):
+    page.goto(site + "/articles/1")
+    page.evaluate("window.__noReload = true")
+    box = page.get_by_role("search", name="站内搜索").get_by_role("searchbox")
+    box.click()
+    type_with_ime(page.context.new_cdp_session(page), ["tui", "tuis", "退税"], WORD)
+    expect(page.locator("#search-results mark").first).to_have_text(WORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("站内搜索")
+    expect(page).to_have_url(IN_URL)
+    assert page.evaluate("window.__noReload") is True  # the main area was swapped in place
+    expect(box).to_be_focused()  # the reader can keep typing
+    expect(box).to_have_value(WORD)
+    open_first_result(page)
+
+
+def test_the_header_box_leads_to_the_results_on_enter(page, site):
     page.goto(site + "/")
     header = page.get_by_role("search", name="站内搜索")
     header.get_by_role("searchbox").fill(WORD)
