@@ -144,12 +144,10 @@ def test_home_strip_prefers_a_section_named_notices(app, client, make_article):
     assert strip_of(client) == ("通知公告", ["关于端午节放假的通知"])
 
 
-def test_home_strip_section_is_a_setting(tmp_path):
-    from tests.conftest import migrated_app
-
-    app = migrated_app(tmp_path / "strip.db", HOME_NOTICE_SECTION="alerts")
+def test_home_strip_section_is_a_setting(app, client):
+    app.config["HOME_NOTICE_SECTION"] = "alerts"
     add_section(app, "notices", "通知公告", 9)
-    assert strip_of(app.test_client())[0] == "风险预警"
+    assert strip_of(client)[0] == "风险预警"
 
 
 def test_home_shows_the_configured_service_entries(client):
