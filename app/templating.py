@@ -2,7 +2,6 @@
 
 import re
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request, url_for
 
@@ -30,21 +29,6 @@ def elder_mode() -> bool:
     """Whether this visitor turned 长者模式 on; the page then depends on the cookie."""
     g.reads_elder_cookie = True
     return request.cookies.get(ELDER_COOKIE) == "1"
-
-
-def local_path(target: str | None) -> str | None:
-    """Return ``target`` if it is a path on this site (no scheme, no host), else None.
-
-    Browsers read ``\\`` as ``/``, so ``/\\evil.example`` would leave the site too.
-    """
-    if not target or not target.startswith("/") or "\\" in target:
-        return None
-    if any(ord(c) < 32 or ord(c) == 127 for c in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or target.startswith("//"):
-        return None
-    return target
 
 
 def current_path() -> str:

@@ -1,4 +1,4 @@
-"""Numbers in URLs: ids and page numbers the database can hold, for every blueprint.
+"""URLs from outside: ids and page numbers the database can hold, paths safe to go back to.
 
 ``<id:…>`` and ``<page:…>`` in a rule, ``id_arg`` and ``page_arg`` for the query string.
 A number out of range is a page that does not exist (404): it never reaches the database,
@@ -8,6 +8,7 @@ where ``/articles/99999999999999999999`` would overflow the column and end in a 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter
@@ -63,6 +64,23 @@ def page_arg(name: str = "page") -> int:
     if len(text) > 7 or not 1 <= int(text) <= PAGE_MAX:
         abort(404)
     return int(text)
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` when it is a path on this site to send someone back to, else None.
+
+    Refuses other sites in every spelling browsers accept: ``//evil``, ``/\\evil`` (``\\``
+    reads as ``/``), ``https://evil``, ``javascript:…``, and paths hiding spaces, tabs or
+    newlines that browsers strip (``/\\t/evil`` becomes ``//evil``).
+    """
+    if not target or len(target) > 2000 or not target.startswith("/") or "\\" in target:
+        return None
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return None
+    return target
 
 
 def init_app(app: Flask) -> None:

@@ -20,8 +20,8 @@ from app.models.content import (
 from app.rendering import render_page
 from app.search.index import related
 from app.security import secure_cookies
-from app.templating import ELDER_COOKIE, ELDER_COOKIE_MAX_AGE, local_path
-from app.urls import page_arg
+from app.templating import ELDER_COOKIE, ELDER_COOKIE_MAX_AGE
+from app.urls import local_path, page_arg
 
 bp = Blueprint("public", __name__)
 
