@@ -24,6 +24,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'portal.db'}",
         VIEW_POLL_SECONDS=10,
+        # Each worker keeps rendered public pages, per content version, up to this many bytes
+        PAGE_CACHE_MAX_BYTES=4 * 1024 * 1024,
         # Longest wait for the database's write lock when counting a view or checking /healthz;
         # past it the view is not counted (logged, metrics) and the page served all the same
         DB_WRITE_WAIT_MS=500,
@@ -126,6 +128,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         mail,
         media,
         ops,
+        pagecache,
         search,
         sections,
         security,
@@ -144,6 +147,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for feature in (articles, feeds, mail, media, ops, search, sections, staff, wording):
         feature.init_app(app)
     assets.init_app(app)
+    pagecache.init_app(app)
     cli.init_app(app)
     errors.init_app(app)
     security.init_app(app)

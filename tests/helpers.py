@@ -128,3 +128,8 @@ class LiveBrowser:
     def sign_in(self, username: str, password: str) -> tuple[int, str]:
         """Post the staff sign-in form."""
         return self.submit("/admin/login", {"username": username, "password": password})
+
+
+def page_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)

@@ -3,7 +3,14 @@
 from app.models.accounts import Role, RoleGrant, User
 from app.models.audit import AuditAction, AuditEvent
 from app.models.consult import CATEGORIES, Message, MessageStatus
-from app.models.content import Article, ArticleRevision, ArticleStatus, Attachment, Section
+from app.models.content import (
+    Article,
+    ArticleRevision,
+    ArticleStatus,
+    Attachment,
+    ContentState,
+    Section,
+)
 from app.models.media import Media, MediaKind
 from app.models.outbox import Outbox, OutboxKind
 from app.models.ratelimit import RateLimitHit
@@ -13,6 +20,7 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "CATEGORIES",
+    "ContentState",
     "Article",
     "ArticleRevision",
     "ArticleStatus",

@@ -1,14 +1,17 @@
 """Sections and articles of the public portal, and the queries the pages need.
 
-What visitors see is decided on every request from the database alone: an article is
-public when it is 已发布, its 发布日期 has come and its section is not hidden. No worker keeps
-a copy, so an edit shows at once on every worker and every app server, and a scheduled
-article appears at its time without any job running.
+What visitors see is decided from the database alone: an article is public when it is
+已发布, its 发布日期 has come and its section is not hidden. Workers keep rendered pages
+(app/pagecache.py) only under the content version, which every change to an article, a
+section, an attachment or a media file replaces in its own transaction (the session hooks
+below), and only until the next scheduled 发布日期: an edit shows at once on every worker
+and every app server, and a scheduled article appears at its time without any job running.
 """
 
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -16,7 +19,17 @@ import nh3
 import sqlalchemy as sa
 from blinker import Namespace
 from flask import abort, current_app, g
-from sqlalchemy.orm import Mapped, defer, joinedload, mapped_column, relationship, validates
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    defer,
+    joinedload,
+    mapped_column,
+    relationship,
+    validates,
+)
 
 from app.database import DATABASE_BUSY, brief_write_wait, why_not_writable
 from app.extensions import db
@@ -186,6 +199,21 @@ class Attachment(db.Model):
     media: Mapped[Media] = relationship(lazy="joined")
 
 
+class ContentState(db.Model):
+    """One row holding the content version: a new random value with every change to what
+    public pages show, so a page kept by any worker is known to be current or not."""
+
+    __tablename__ = "content_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always CONTENT_STATE_ID
+    version: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+CONTENT_STATE_ID = 1
+# What a public page shows is made of these; any change to one changes the content version.
+CONTENT_MODELS = (Article, Section, Attachment, Media)
+
+
 def sanitize_html(html: str) -> str:
     """Strip every tag and attribute an article body must not carry (scripts, styles, events).
 
@@ -310,12 +338,15 @@ _PUBLIC_ROW = sa.and_(
     _ARTICLES.c.published_at <= _NOW,
     _ARTICLES.c.section_id.in_(sa.select(_SECTIONS.c.id).where(sa.not_(_SECTIONS.c.hidden))),
 )
-# Core statements: they neither raise the article's version nor touch updated_at.
+_STATE = ContentState.__table__
+_CONTENT_VERSION = sa.select(_STATE.c.version).where(_STATE.c.id == CONTENT_STATE_ID)
+# Core statements: they neither raise the article's version nor touch updated_at. Counting
+# a view also returns the content version, which picks the page's kept rendering.
 _COUNT_VIEW = (
     sa.update(_ARTICLES)
     .where(_PUBLIC_ROW)
     .values(views=_ARTICLES.c.views + 1)
-    .returning(_ARTICLES.c.views)
+    .returning(_ARTICLES.c.views, _CONTENT_VERSION.scalar_subquery())
 )
 _VIEW_COUNT = sa.select(_ARTICLES.c.views).where(_PUBLIC_ROW)
 _PUBLISHED_ARTICLE = (
@@ -381,11 +412,16 @@ def neighbours(article: Article, now: datetime) -> tuple[Neighbour | None, Neigh
     return found.get("older"), found.get("newer")
 
 
-def count_view(article_id: int, now: datetime) -> int | None:
-    """Count one view of a public article and return its new total.
+class Counted(NamedTuple):
+    views: int
+    content_version: int | None  # None before any content was saved: nothing is kept
 
-    One atomic ``UPDATE … SET views = views + 1`` committed at once, so concurrent
-    readers never lose a view; ``None`` when no public article has that id.
+
+def count_view(article_id: int, now: datetime) -> Counted | None:
+    """Count one view of a public article; return its new total and the content version.
+
+    One atomic ``UPDATE … SET views = views + 1 … RETURNING`` committed at once, so
+    concurrent readers never lose a view; ``None`` when no public article has that id.
 
     When the database will not write within ``DB_WRITE_WAIT_MS`` (another process holds
     the lock, the file is read-only), the view is not counted: it is logged and
@@ -393,23 +429,78 @@ def count_view(article_id: int, now: datetime) -> int | None:
     """
     try:
         with brief_write_wait():
-            views = db.session.execute(_COUNT_VIEW, {"article_id": article_id, "now": now})
-            views = views.scalar()
+            row = db.session.execute(_COUNT_VIEW, {"article_id": article_id, "now": now}).first()
         db.session.commit()
     except DATABASE_BUSY as error:
         db.session.rollback()
         views = view_count(article_id, now)
-        if views is not None:
-            current_app.logger.warning(
-                "view of article %s not counted: %s", article_id, why_not_writable(error)
-            )
-            view_missed.send(article_id)
-        return views
-    if views is not None:
-        view_counted.send(article_id)
-    return views
+        if views is None:
+            return None
+        current_app.logger.warning(
+            "view of article %s not counted: %s", article_id, why_not_writable(error)
+        )
+        view_missed.send(article_id)
+        return Counted(views, content_version())
+    if row is None:
+        return None
+    view_counted.send(article_id)
+    return Counted(*row)
 
 
 def view_count(article_id: int, now: datetime) -> int | None:
     """Read a public article's view count without changing it."""
     return db.session.scalar(_VIEW_COUNT, {"article_id": article_id, "now": now})
+
+
+def content_version() -> int | None:
+    """The current content version; None while no content change was ever recorded."""
+    return db.session.scalar(_CONTENT_VERSION)
+
+
+_NEXT_PUBLICATION = (
+    sa.select(_ARTICLES.c.published_at)
+    .where(_ARTICLES.c.status == ArticleStatus.PUBLISHED, _ARTICLES.c.published_at > _NOW)
+    .order_by(_ARTICLES.c.published_at)
+    .limit(1)
+)
+
+
+def next_publication(now: datetime) -> datetime | None:
+    """When the next scheduled article goes public: pages rendered now are current until then."""
+    return db.session.scalar(_NEXT_PUBLICATION, {"now": now})
+
+
+def new_content_version(connection: sa.Connection) -> None:
+    """Write a new content version (random, so that a restored backup's value, or a value
+    from before a table was emptied, can never match a page rendered since)."""
+    version = secrets.randbits(62) + 1
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    connection.execute(
+        insert(_STATE)
+        .values(id=CONTENT_STATE_ID, version=version)
+        .on_conflict_do_update(index_elements=[_STATE.c.id], set_={"version": version})
+    )
+
+
+def follow_content(session: Session, _flush_context) -> None:
+    """After each flush that wrote an article, section, attachment or media file: a new
+    content version, in the same transaction, so it commits exactly with the change."""
+    changed = any(isinstance(o, CONTENT_MODELS) for o in (*session.new, *session.deleted)) or any(
+        isinstance(o, CONTENT_MODELS) and session.is_modified(o) for o in session.dirty
+    )
+    if changed:
+        new_content_version(session.connection())
+
+
+_CONTENT_TABLES = frozenset(model.__tablename__ for model in CONTENT_MODELS)
+
+
+def follow_content_statements(state: ORMExecuteState) -> None:
+    """Before an INSERT, UPDATE or DELETE statement on those tables run through a session
+    (``session.execute(sa.update(Section)…)``): a new content version in its transaction.
+    Counting a view is the one write that changes nothing a page keeps."""
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in _CONTENT_TABLES and state.statement is not _COUNT_VIEW:
+        new_content_version(state.session.connection())

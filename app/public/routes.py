@@ -1,5 +1,7 @@
 """Routes of the public pages."""
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
@@ -17,6 +19,7 @@ from app.models.content import (
     view_count,
     visible_sections,
 )
+from app.pagecache import counted_page, kept_page
 from app.rendering import render_page
 from app.search.index import related
 from app.security import secure_cookies
@@ -40,6 +43,7 @@ def notice_section(sections: list[Section]) -> Section | None:
 
 
 @bp.get("/")
+@kept_page
 def home():
     """Home page: the 通知公告 strip, the service entries, then a column for each other section."""
     now = utcnow()
@@ -59,6 +63,7 @@ def home():
 
 
 @bp.get("/<slug>/")
+@kept_page
 def section(slug: str):
     """A section's articles, newest first, paginated."""
     current = db.first_or_404(sa.select(Section).where(Section.slug == slug, ~Section.hidden))
@@ -73,11 +78,18 @@ def section(slug: str):
 
 @bp.get("/articles/<id:article_id>")
 def article(article_id: int):
-    """An article page; every full render counts one view."""
+    """An article page; every request counts one view (so it is never answered with 304)."""
     now = utcnow()
-    views = count_view(article_id, now)
-    found = published_article(article_id, now) if views is not None else None
-    if found is None:
+    counted = count_view(article_id, now)
+    if counted is None:
+        abort(404)
+    return counted_page(counted, lambda views: render_article(article_id, views, now))
+
+
+def render_article(article_id: int, views: object, now: datetime) -> str:
+    """The article page with ``views`` where its view count goes."""
+    found = published_article(article_id, now)
+    if found is None:  # hidden or taken offline since the view was counted
         abort(404)
     older, newer = neighbours(found, now)
     return render_template(
@@ -97,6 +109,7 @@ def privacy():
 
 
 @bp.get("/sitemap.html")
+@kept_page
 def sitemap_page():
     """The site map (网站地图) for people: every section with its newest articles, fixed pages."""
     now = utcnow()
