@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import current_app
+from sqlalchemy import Connection
 from sqlalchemy.exc import InternalError, OperationalError
 
 from app.extensions import db
@@ -23,16 +24,17 @@ BUSY_TEXT = "系统繁忙，请稍后再试。"
 
 
 @contextmanager
-def brief_write_wait() -> Iterator[None]:
-    """Within the block, a statement waits at most ``DB_WRITE_WAIT_MS`` for a lock, then
-    fails with one of ``DATABASE_BUSY``. Starts the session's transaction.
+def brief_write_wait(connection: Connection | None = None) -> Iterator[None]:
+    """Within the block, a statement on ``connection`` (by default the session's, whose
+    transaction this starts) waits at most ``DB_WRITE_WAIT_MS`` for a lock, then fails
+    with one of ``DATABASE_BUSY``.
 
     PostgreSQL: ``SET LOCAL lock_timeout`` (and a statement timeout), which end with the
     transaction. SQLite: the connection's busy timeout, put back after the block (before
     the commit, which in WAL mode waits for no lock).
     """
     wait_ms = int(current_app.config["DB_WRITE_WAIT_MS"])
-    connection = db.session.connection()
+    connection = connection or db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = {wait_ms + 1000}")

@@ -138,7 +138,8 @@ def test_a_kept_public_page_costs_one_statement(app, client, make_article, path)
     client.get(path)
     with counted_statements(app) as statements:
         assert client.get(path).status_code == 200
-    assert len(statements) == 1, statements  # the version, or the view counted with it
+    queries = [s for s in statements if not s.startswith("SET LOCAL")]  # PostgreSQL's timeouts
+    assert len(queries) == 1, statements  # the version, or the view counted with it
 
 
 @given(

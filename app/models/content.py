@@ -427,12 +427,10 @@ def count_view(article_id: int, now: datetime) -> Counted | None:
     the lock, the file is read-only), the view is not counted: it is logged and
     ``view_missed`` is sent, and the count as it stands is returned so the page is served.
     """
-    try:
-        with brief_write_wait():
-            row = db.session.execute(_COUNT_VIEW, {"article_id": article_id, "now": now}).first()
-        db.session.commit()
+    try:  # a connection of its own, not the session: half the cost on the busiest page
+        with db.engine.begin() as connection, brief_write_wait(connection):
+            row = connection.execute(_COUNT_VIEW, {"article_id": article_id, "now": now}).first()
     except DATABASE_BUSY as error:
-        db.session.rollback()
         views = view_count(article_id, now)
         if views is None:
             return None
@@ -448,13 +446,19 @@ def count_view(article_id: int, now: datetime) -> Counted | None:
 
 
 def view_count(article_id: int, now: datetime) -> int | None:
-    """Read a public article's view count without changing it."""
-    return db.session.scalar(_VIEW_COUNT, {"article_id": article_id, "now": now})
+    """Read a public article's view count without changing it (no session: see below)."""
+    with db.engine.connect() as connection:
+        return connection.scalar(_VIEW_COUNT, {"article_id": article_id, "now": now})
 
 
 def content_version() -> int | None:
-    """The current content version; None while no content change was ever recorded."""
-    return db.session.scalar(_CONTENT_VERSION)
+    """The current content version; None while no content change was ever recorded.
+
+    Read on a connection of its own: a page served from a worker's copy then costs this one
+    primary-key read and no session at all (one through the session costs twice as much).
+    """
+    with db.engine.connect() as connection:
+        return connection.scalar(_CONTENT_VERSION)
 
 
 _NEXT_PUBLICATION = (
