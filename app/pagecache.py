@@ -106,10 +106,6 @@ class PageCache:
         with self._lock:
             self._pages[key] = page
 
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-
 
 def _keep(response: Response, version: int, now: datetime, cut: str | None = None) -> Kept:
     body = response.get_data()
