@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     if not spy.exists():
         print("py-spy is missing: .venv/bin/pip install py-spy", file=sys.stderr)
         return 2
-    articles, messages, _ = SIZES["smoke" if args.smoke else "full"]
+    articles, messages, *_ = SIZES["smoke" if args.smoke else "full"]
     with tempfile.TemporaryDirectory(prefix="profile-") as tmp:
         name, url = database_runs(Path(tmp))[-1]
         env = {**os.environ, **APP_CONFIG, "DATABASE_URL": url}
