@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from app import urls
-from app.extensions import compress, csrf, db, htmx, migrate
+from app.extensions import MigrateCommands, compress, csrf, db, htmx
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,7 +113,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     urls.init_app(app)  # the <id:…> and <page:…> converters, before any rule is added
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    app.cli.add_command(MigrateCommands())  # `flask db …`; Alembic loads only when it runs
     csrf.init_app(app)
     htmx.init_app(app)
     compress.init_app(app)

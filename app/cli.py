@@ -2,19 +2,21 @@
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 
-from app.extensions import db
+from app.extensions import bind_migrate, db
 from app.models import Article, Section
 from app.models.content import ensure_sections
 
 
 def init_db() -> None:
     """Bring the schema up to date, then create the sections and the word list if missing."""
+    from flask_migrate import upgrade  # here, not at the top: web workers never load Alembic
+
     from app.wording.checker import ensure_word_list  # the wording package needs the admin's
 
+    bind_migrate(current_app)
     upgrade()
     ensure_sections()
     ensure_word_list()

@@ -1,11 +1,14 @@
 """Flask extensions, created once here and bound to the app in ``create_app``."""
 
 import sqlite3
+from pathlib import Path
 
+import click
 import sqlalchemy as sa
+from flask import Flask
+from flask.cli import ScriptInfo
 from flask_compress import Compress
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -31,8 +34,36 @@ db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 htmx = Htmx()
 compress = Compress()
-migrate = Migrate()
 login_manager = LoginManager()
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def bind_migrate(app: Flask) -> None:
+    """Bind Flask-Migrate to ``app`` the first time a command needs it (idempotent).
+
+    Not in ``create_app``: a web worker never migrates, and Flask-Migrate brings Alembic,
+    Mako and Pygments (about 10 MB of every worker's memory). Binding also replaces the
+    lazy ``db`` group below with Flask-Migrate's own.
+    """
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+
+
+class MigrateCommands(click.Group):
+    """``flask db …``: Flask-Migrate's command group, imported when a ``db`` command runs."""
+
+    def __init__(self) -> None:
+        super().__init__("db", help="Perform database migrations.")
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        """Hand the command line to Flask-Migrate's group (its options, commands, help)."""
+        bind_migrate(parent.ensure_object(ScriptInfo).load_app())
+        from flask_migrate.cli import db as flask_migrate_group
+
+        return flask_migrate_group.make_context(info_name, args, parent, **extra)
 
 
 @sa.event.listens_for(Engine, "connect")

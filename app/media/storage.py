@@ -13,17 +13,19 @@ import io
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import AuditAction, audit
 from app.models.media import Media, MediaKind
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # Decoding needs about 4 bytes a pixel: refuse images whose header promises more than this.
 IMAGE_MAX_PIXELS = 50_000_000
@@ -211,6 +213,8 @@ def _zip_type(data: bytes) -> FileType:
 
 def _image_type(data: bytes) -> FileType:
     """JPEG, PNG or WebP when Pillow recognises the header as one of them; else a 415."""
+    from PIL import Image, UnidentifiedImageError  # only uploads need Pillow, not web workers
+
     try:
         with Image.open(io.BytesIO(data), formats=list(PILLOW_FORMATS)) as image:
             return FILE_TYPES[PILLOW_FORMATS[image.format]]
@@ -226,6 +230,8 @@ def shrink_image(data: bytes, max_width: int) -> tuple[bytes, int, int]:
     Encoding anew keeps only the pixels (and the colour profile): EXIF with its GPS
     position, XMP and comments are dropped. Returns the new bytes, width and height.
     """
+    from PIL import Image  # only uploads need Pillow, not web workers
+
     try:
         with Image.open(io.BytesIO(data), formats=list(PILLOW_FORMATS)) as image:
             if image.width * image.height > IMAGE_MAX_PIXELS:
@@ -244,6 +250,8 @@ def shrink_image(data: bytes, max_width: int) -> tuple[bytes, int, int]:
 
 def _upright_and_narrow(image: Image.Image, max_width: int) -> Image.Image:
     """The image scaled down (JPEGs decoded at reduced size) and turned by its EXIF tag."""
+    from PIL import Image, ImageOps
+
     turned = image.getexif().get(0x0112, 1) in {5, 6, 7, 8}  # orientation: a quarter turn
     shown_width = image.height if turned else image.width
     if image.mode not in SCALABLE_MODES:  # palette, 1-bit, 16-bit: scaled badly or not at all

@@ -25,9 +25,8 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 
-from app.extensions import db
+from app.extensions import bind_migrate, db
 from app.ops import schema
 
 NAME = re.compile(r"portal-(\d{8}T\d{6}Z)\.db")
@@ -274,6 +273,9 @@ def restore(source: Path, force: bool = False) -> RestoreReport:
     if revision in heads:
         report.say(f"数据库结构：与程序一致（{revision}），无需升级。")
     else:
+        from flask_migrate import upgrade  # here, not at the top: web workers never load Alembic
+
+        bind_migrate(current_app)
         upgrade()
         report.say(f"数据库结构：已从 {revision} 升级到 {', '.join(sorted(heads))}。")
     _report_counts(report, counts, copied)

@@ -1,15 +1,27 @@
-"""Which migration a database is at, and which one the code expects (Alembic's heads)."""
+"""Which migration a database is at, and which one the code expects (Alembic's heads).
+
+Alembic is imported inside the functions: only commands (``status``, ``restore``) call them,
+and a web worker that imported this module would otherwise carry Alembic for nothing.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import current_app
+
+from app.extensions import bind_migrate
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 
 def scripts() -> ScriptDirectory:
     """The app's migrations (``migrations/``), as Flask-Migrate configures Alembic."""
+    from alembic.script import ScriptDirectory
+
+    bind_migrate(current_app)
     return ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
 
 
@@ -20,6 +32,8 @@ def code_heads() -> set[str]:
 
 def database_heads(connection: sa.Connection) -> set[str]:
     """The revisions the database is at (empty for a database never migrated)."""
+    from alembic.migration import MigrationContext
+
     return set(MigrationContext.configure(connection).get_current_heads())
 
 
