@@ -77,6 +77,8 @@ SCENARIOS = {
 # Scenarios whose rounds all run after every other scenario's: their writes would change
 # what the others read (the inbox's figures count the month's messages).
 LAST = ("consult",)
+FLOOR_REQUESTS = 500  # enough for every floor worker to have answered and grown
+MEMORY_LABELS = {"floor": "floor (bench/floor.py: Flask-SQLAlchemy, one query)"}
 TARGETS = {  # issue 12, on SQLite; a ratio is the median over the rounds of req/s ÷ hello's
     "article_ratio": 0.5,
     "article_p99_ms": 15.0,
@@ -607,7 +609,7 @@ def print_run(run: Run) -> None:
     )
     for name, sizes in run.memory_mb.items():
         print(
-            f"memory per worker, {name}: peak {max(sizes):.1f} MB "
+            f"memory per worker, {MEMORY_LABELS.get(name, name)}: peak {max(sizes):.1f} MB "
             f"(largest worker after each round: {', '.join(f'{s:.1f}' for s in sizes)})"
         )
     if run.search:
@@ -683,6 +685,9 @@ def bench_database(
                     run.memory_mb.setdefault(name, []).append(server.largest_worker_mb())
     finally:
         engine.dispose()
+    with gunicorn("bench.floor:app", env) as floor:  # the framework's share of that memory
+        ab(floor.url + "/", FLOOR_REQUESTS)
+        run.memory_mb["floor"] = [floor.largest_worker_mb()]
     if not only or "search" in only:
         print(f"[{database}] site search queries…", file=sys.stderr)
         run.search = search_timings(url, SEARCH_ROUNDS[size])
