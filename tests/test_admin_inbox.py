@@ -531,3 +531,81 @@ def test_audit_log_is_paginated(app, staff):
     assert first.count('<td data-label="操作">') == 50
     second = staff.get("/admin/audit?page=2", headers=HTMX).get_data(as_text=True)
     assert "<html" not in second and second.count('<td data-label="操作">') == 11
+
+
+def test_filtered_pending_list_goes_by_deadline_then_newest(staff, make_message):
+    due = ago(hours=3)
+    make_message(name="同期旧", category="法律咨询", created_at=ago(hours=30), reply_due_at=due)
+    make_message(name="同期新", category="法律咨询", created_at=ago(hours=29), reply_due_at=due)
+    make_message(
+        name="期限早", category="法律咨询", created_at=ago(hours=2), reply_due_at=ago(hours=9)
+    )
+    make_message(name="期限晚", category="法律咨询", created_at=ago(hours=1))
+    page = staff.get("/admin/messages?status=pending&category=法律咨询").get_data(as_text=True)
+    names = re.findall(r'data-label="姓名">([^<]+)<', page)
+    assert names == ["期限早", "同期新", "同期旧", "期限晚"]
+
+
+def test_inbox_counts_the_whole_filter_past_the_first_page(staff, make_message):
+    for _ in range(23):
+        make_message(category="商事调解")
+    make_message(category="其他")
+    first = staff.get("/admin/messages?category=商事调解").get_data(as_text=True)
+    assert "共 23 条" in first and first.count('class="receipt"') == 20
+    second = staff.get("/admin/messages?category=商事调解&page=2").get_data(as_text=True)
+    assert "共 23 条" in second and second.count('class="receipt"') == 3
+    short = staff.get("/admin/messages?category=其他").get_data(as_text=True)
+    assert "共 1 条" in short
+
+
+def test_inbox_past_the_last_page_is_404_and_an_empty_first_page_is_not(staff, make_message):
+    make_message()
+    assert staff.get("/admin/messages?page=2").status_code == 404
+    empty = staff.get("/admin/messages?category=其他")
+    assert empty.status_code == 200 and "没有符合条件的留言。" in empty.get_data(as_text=True)
+
+
+def explained(app, client, url, table="messages"):
+    """SQLite's plan for each statement on ``table`` that loading ``url`` ran."""
+    import os
+
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("reads SQLite's EXPLAIN QUERY PLAN")
+    ran = []
+
+    def keep(conn, cursor, statement, parameters, *args):
+        if f"FROM {table}" in statement:
+            ran.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", keep)
+    with app.app_context(), db.engine.connect() as connection:
+        return [
+            " / ".join(
+                row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+            )
+            for sql, params in ran
+        ]
+
+
+def test_filtered_inbox_walks_its_index_in_triage_order(app, staff, make_message):
+    """待处理 + a 类别 reads the index on (status, category, reply_due_at) in order and stops
+    after the page: no sort of every matching message."""
+    for _ in range(21):
+        make_message(category="贸易指南")
+    plans = explained(app, staff, "/admin/messages?status=pending&category=贸易指南")
+    listed = [plan for plan in plans if "message_claims" in plan]
+    assert listed, plans
+    assert "ix_messages_status_category_due" in listed[0]
+    assert "TEMP B-TREE FOR ORDER BY" not in listed[0]
+
+
+def test_header_counts_read_an_index_not_every_message(app, staff, make_message):
+    make_message()
+    plans = explained(app, staff, "/admin/messages/counts")
+    assert plans and all("SCAN messages" not in plan for plan in plans), plans

@@ -78,3 +78,17 @@ def test_article_list_statements_do_not_grow_with_the_rows_shown(app, client, au
     for section in ("news", "guides", "alerts") * 4:
         make_article(section=section)
     assert statements_for(app, client, "/admin/articles/") == few
+
+
+def test_a_full_inbox_page_costs_six_statements_and_a_short_one_five(
+    app, client, auth, make_message
+):
+    """The account and its roles, the page's rows with their claimants, the filter's count,
+    the header's three counts in one, the outbox's failures; a first page shorter than a
+    page is its own count."""
+    auth.login()
+    add_answered_messages(app, make_message, auth, 3)
+    url = "/admin/messages?status=pending&category=贸易指南"
+    assert statements_for(app, client, url) == 5
+    add_answered_messages(app, make_message, auth, 22)
+    assert statements_for(app, client, url) == 6

@@ -31,7 +31,7 @@ from app.admin.forms import (
     ReplyForm,
     ReplyTemplateForm,
 )
-from app.admin.inbox import first_line, inbox_counts, inbox_query, next_pending
+from app.admin.inbox import first_line, inbox_counts, inbox_page, inbox_query, next_pending
 from app.admin.report import promise_report
 from app.consult import messages
 from app.database import BUSY_TEXT, DATABASE_BUSY, RETRY_AFTER_SECONDS
@@ -131,13 +131,9 @@ def logout():
 def inbox():
     """The inbox: filters in the URL, 20 a page, the most urgent first (or 最新)."""
     filters = InboxFilterForm(request.args)
-    now = utcnow()
-    page = db.paginate(
-        inbox_query(filters.selected(), now),
-        page=page_arg(),
-        per_page=MESSAGES_PER_PAGE,
-        max_per_page=MESSAGES_PER_PAGE,
-    )
+    page = inbox_page(filters.selected(), utcnow(), page_arg(), MESSAGES_PER_PAGE)
+    if not page.items and page.page > 1:
+        abort(404)  # past the last page, as db.paginate answers
     filter_args = filters.args()
     back = dict(filter_args, page=page.page) if page.page > 1 else filter_args
     return render_page(

@@ -67,6 +67,8 @@ class Message(db.Model):
     __table_args__ = (
         sa.Index("ix_messages_status_created", "status", "created_at"),
         sa.Index("ix_messages_status_due", "status", "reply_due_at"),
+        # The inbox filtered by status and 类别: its page in triage order, and its count.
+        sa.Index("ix_messages_status_category_due", "status", "category", "reply_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
