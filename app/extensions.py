@@ -8,12 +8,13 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import ScriptInfo
 from flask_compress import Compress
-from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+from app.sessions import StaffLoginManager
 
 
 class Base(DeclarativeBase):
@@ -34,7 +35,7 @@ db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 htmx = Htmx()
 compress = Compress()
-login_manager = LoginManager()
+login_manager = StaffLoginManager()
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

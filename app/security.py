@@ -40,7 +40,21 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )  # fmt: skip
 
+# Sent with every response that does not set its own: (name, name in lower case, value).
+HEADERS = tuple(
+    (name, name.lower(), value)
+    for name, value in (
+        ("Content-Security-Policy", CSP),
+        ("Permissions-Policy", PERMISSIONS_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    )
+)
+
 ADMIN_ROOT = "/admin"
+ADMIN_PREFIX = ADMIN_ROOT + "/"
 # Names a local run and the tests use, trusted besides SITE_URL's host when
 # TRUSTED_HOSTS is not set.
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
@@ -60,19 +74,21 @@ def init_app(app: Flask) -> None:
         # Plain text: nothing may build a URL from a Host the site does not own.
         return Response(UNTRUSTED_HOST, 400, mimetype="text/plain")
 
+    hsts = f"max-age={app.config['HSTS_SECONDS']}" if app.config["HSTS_SECONDS"] else None
+
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.path == ADMIN_ROOT or request.path.startswith(ADMIN_ROOT + "/"):
+        # One pass over the names a view set, not a lookup (and a KeyError) per header.
+        present = {name.lower() for name, _value in headers}
+        for name, lower, value in HEADERS:
+            if lower not in present:
+                headers.add(name, value)
+        path = request.path
+        if path == ADMIN_ROOT or path.startswith(ADMIN_PREFIX):
             headers["Cache-Control"] = "no-store"  # staff pages stay out of every cache
-        if request.is_secure and app.config["HSTS_SECONDS"]:
-            headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
+        if hsts and request.is_secure and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", hsts)
         return response
 
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user
 
 from app.admin import throttle
@@ -17,6 +16,7 @@ from app.models.accounts import User, authenticate, normalize_username, user_by_
 from app.models.audit import AuditAction, audit
 from app.models.base import utcnow
 from app.security import secure_cookies
+from app.sessions import LazyCookieSessionInterface
 from app.urls import local_path
 
 WRONG_CREDENTIALS = "用户名或密码错误。"
@@ -111,8 +111,9 @@ def start_session(user: User) -> None:
     session.permanent = True
 
 
-class StaffSessionInterface(SecureCookieSessionInterface):
-    """Cookie sessions named ``__Host-…`` over HTTPS, which background polls do not keep alive.
+class StaffSessionInterface(LazyCookieSessionInterface):
+    """Cookie sessions named ``__Host-…`` over HTTPS, which background polls do not keep alive,
+    decoded only by the requests that use them (``app.sessions``).
 
     The ``__Host-`` prefix makes browsers refuse the cookie unless it is Secure, for
     path ``/`` and without a Domain, so neither a sibling subdomain nor plain HTTP can

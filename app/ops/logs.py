@@ -19,10 +19,12 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from flask import Flask, Response, current_app, g, has_request_context, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request
 from flask.logging import default_handler, wsgi_errors_stream
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
+
+from app.sessions import session_loaded
 
 HEADER = "X-Request-ID"
 # What a proxy's id may look like; anything else (too long, spaces, newlines) is replaced.
@@ -78,22 +80,31 @@ def _timestamp(record: logging.LogRecord) -> str:
 
 def _printable(text: str) -> str:
     """``text`` with control characters escaped, so a path cannot forge a second line."""
+    if text.isprintable():
+        return text
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
 
 
 def request_id() -> str:
     """This request's id: the trusted proxy's, or a new one."""
     if "request_id" not in g:
-        sent = request.headers.get(HEADER, "")
-        trusted = current_app.config.get("TRUST_PROXY") and PROXY_ID.fullmatch(sent)
-        g.request_id = sent if trusted else uuid.uuid4().hex
+        g.request_id = _new_request_id()
     return g.request_id
+
+
+def _new_request_id() -> str:
+    if current_app.config["TRUST_PROXY"]:
+        sent = request.headers.get(HEADER, "")
+        if PROXY_ID.fullmatch(sent):
+            return sent
+    return uuid.uuid4().hex
 
 
 def _staff_id() -> int | None:
     """The signed-in staff account, asked only when the request read its session anyway:
-    reading it here would add ``Vary: Cookie`` to static files and media."""
-    if not session.accessed:
+    reading it here would add ``Vary: Cookie`` to static files and media, and cost every
+    public page a session and an account to load."""
+    if not session_loaded():
         return None
     try:
         return current_user.id if current_user.is_authenticated else None
@@ -103,23 +114,31 @@ def _staff_id() -> int | None:
 
 def _start() -> None:
     g.log_started = time.perf_counter()
-    request_id()
+    g.request_id = _new_request_id()
 
 
 def _log_request(response: Response) -> Response:
-    response.headers[HEADER] = request_id()
     started = g.get("log_started")
     duration = round((time.perf_counter() - started) * 1000, 1) if started else None
-    fields = {
-        "request_id": request_id(),
-        "method": request.method,
-        "path": request.path,
-        "status": response.status_code,
-        "duration_ms": duration,
-        "staff_id": _staff_id(),
-    }
-    logger.info("%s %s %s", request.method, request.path, response.status_code,
-                extra={"request": fields})  # fmt: skip
+    identifier = request_id()
+    response.headers[HEADER] = identifier
+    if logger.isEnabledFor(logging.INFO):
+        method, path, status = request.method, request.path, response.status_code
+        fields = {
+            "request_id": identifier,
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration,
+            "staff_id": _staff_id(),
+        }
+        # makeRecord and handle, not logger.info: the same record and handlers, without
+        # looking up the caller's file and line in the stack, which no line shows.
+        record = logger.makeRecord(
+            logger.name, logging.INFO, __file__, 0, "%s %s %s", (method, path, status),
+            None, extra={"request": fields},
+        )  # fmt: skip
+        logger.handle(record)
     return response
 
 

@@ -91,12 +91,25 @@ def _start_timer() -> None:
     g.metrics_started = time.perf_counter()
 
 
+# The labelled children met so far (prometheus-client keeps them too, behind a lock and a
+# check of the label values on every call); an endpoint or status is a handful of values.
+_counted: dict[tuple[str, str, int], Counter] = {}
+_timed: dict[str, Histogram] = {}
+
+
 def _count_request(response: Response) -> Response:
-    endpoint = request.url_rule.endpoint if request.url_rule else "none"
-    REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+    endpoint = request.endpoint or "none"
+    key = (request.method, endpoint, response.status_code)
+    counter = _counted.get(key)
+    if counter is None:
+        counter = _counted[key] = REQUESTS.labels(key[0], endpoint, str(key[2]))
+    counter.inc()
     started = g.pop("metrics_started", None)
     if started is not None:
-        LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+        histogram = _timed.get(endpoint)
+        if histogram is None:
+            histogram = _timed[endpoint] = LATENCY.labels(endpoint)
+        histogram.observe(time.perf_counter() - started)
     return response
 
 
