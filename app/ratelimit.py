@@ -5,7 +5,9 @@ Flask-Limiter, so admitted attempts are rows here (a moving window). Counting an
 recording happen in one transaction that holds a lock on the keys, so concurrent
 attempts are decided one after another and exactly ``amount`` of them pass:
 PostgreSQL takes a transaction-scoped advisory lock per key; SQLite's single writer
-lock is taken by the transaction's first statement, the delete of expired rows.
+lock is taken by the transaction's first statement, the delete of expired rows. A caller
+may keep that transaction open (``commit=False``) to store what the attempt was for in
+it: a consultation is counted and its message stored in one commit, or neither.
 
 Rows of a key are removed when that key is counted again; ``forget_expired`` (run by
 ``flask --app wsgi purge``) removes those of keys never seen again, so that no IP address
@@ -45,16 +47,55 @@ def _lock_id(scope: str, key: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+_LOCK = sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("lock_id", type_=sa.BigInteger)))
+
+
 def _lock(keys: Sequence[Key]) -> None:
     """Hold every key until the transaction ends (sorted, so two callers cannot deadlock)."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
         return
     for scope, key in sorted(set(keys)):
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_id(scope, key))))
+        connection.execute(_LOCK, {"lock_id": _lock_id(scope, key)})
 
 
 def _of(scope: str, key: str):
     return (RateLimitHit.scope == scope, RateLimitHit.key == key)
+
+
+# Statements of ``admit_limits``, built once: a submission runs them on every request.
+_hits = RateLimitHit.__table__
+_at = _hits.c.at.type
+_of_key = (_hits.c.scope == sa.bindparam("scope"), _hits.c.key == sa.bindparam("key"))
+_DELETE_EXPIRED = sa.delete(_hits).where(*_of_key, _hits.c.at < sa.bindparam("before", type_=_at))
+# How many attempts the window holds. Refused attempts are not recorded and expired ones
+# are deleted first, so at most ``amount`` rows are counted (5 for a consultation). A
+# ``LIMIT amount`` subquery would add nothing but a co-routine SQLite runs row by row.
+_IN_WINDOW = (
+    sa.select(sa.func.count())
+    .select_from(_hits)
+    .where(*_of_key, _hits.c.at >= sa.bindparam("since", type_=_at))
+    .scalar_subquery()
+)
+_COUNT = sa.select(_IN_WINDOW)
+_RECORD = sa.insert(_hits).values(
+    scope=sa.bindparam("scope"), key=sa.bindparam("key"), at=sa.bindparam("now", type_=_at)
+)
+# Records the attempt only while the window has room: the count and the insert in one
+# statement, one round trip. It returns a row when it recorded one (the rowcount of an
+# INSERT … SELECT is not reported by every driver: psycopg gives -1).
+_RECORD_IF_ROOM = (
+    sa.insert(_hits)
+    .from_select(
+        ["scope", "key", "at"],
+        sa.select(
+            sa.bindparam("scope", type_=_hits.c.scope.type),
+            sa.bindparam("key", type_=_hits.c.key.type),
+            sa.bindparam("now", type_=_at),
+        ).where(sa.bindparam("amount") > _IN_WINDOW),
+    )
+    .returning(_hits.c.id)
+)
 
 
 def _count(scope: str, key: str, since: datetime) -> int:
@@ -62,31 +103,54 @@ def _count(scope: str, key: str, since: datetime) -> int:
     return db.session.scalar(sa.select(sa.func.count(RateLimitHit.id)).where(*where))
 
 
-def admit(keys: Sequence[Key], rate: str) -> bool:
+def _has_room(
+    connection: sa.Connection, scope: str, key: str, amount: int, since: datetime
+) -> bool:
+    params = {"scope": scope, "key": key, "since": since, "amount": amount}
+    return connection.scalar(_COUNT, params) < amount
+
+
+def admit(keys: Sequence[Key], rate: str, *, commit: bool = True) -> bool:
     """Count one attempt against every ``(scope, key)`` when all are within ``rate``.
 
     Returns False, counting nothing, when any key has used up its ``rate`` already.
-    Commits the session.
+    Commits the session, unless ``commit`` is False (see ``admit_limits``).
     """
     amount, window = parse_rate(rate)
-    return admit_limits([(key, amount, window) for key in keys])
+    return admit_limits([(key, amount, window) for key in keys], commit=commit)
 
 
-def admit_limits(limits: Sequence[Limit]) -> bool:
+def admit_limits(limits: Sequence[Limit], *, commit: bool = True) -> bool:
     """``admit`` with a limit of its own for each key; a key whose amount is None is
-    counted along but never refuses. Commits the session."""
+    counted along but never refuses. Commits the session.
+
+    With ``commit=False`` the attempt is recorded in the session's transaction, which
+    keeps the keys locked until it ends: the caller stores what the attempt was for in
+    the same transaction and commits, so both are kept or neither (a rollback takes the
+    attempt back).
+    """
     now = utcnow()
+    # The session's connection, in its transaction: these statements need none of the
+    # session's work on ORM statements (they touch no content, no mapped object).
+    connection = db.session.connection()
     _lock([key for key, _amount, _window in limits])
     for (scope, key), _amount, window in limits:
-        expired = (*_of(scope, key), RateLimitHit.at < now - window)
-        db.session.execute(sa.delete(RateLimitHit).where(*expired))
-    allowed = all(
-        amount is None or _count(scope, key, now - window) < amount
-        for (scope, key), amount, window in limits
-    )
-    if allowed:
-        db.session.add_all(RateLimitHit(scope=scope, key=key) for (scope, key), *_ in limits)
-    db.session.commit()
+        connection.execute(_DELETE_EXPIRED, {"scope": scope, "key": key, "before": now - window})
+    if len(limits) == 1 and limits[0][1] is not None:
+        # One key (a consultation, a receipt lookup): counted and recorded in one statement.
+        (((scope, key), amount, window),) = limits
+        params = {"scope": scope, "key": key, "now": now, "since": now - window, "amount": amount}
+        allowed = connection.execute(_RECORD_IF_ROOM, params).first() is not None
+    else:
+        allowed = all(
+            amount is None or _has_room(connection, scope, key, amount, now - window)
+            for (scope, key), amount, window in limits
+        )
+        if allowed:
+            rows = [{"scope": scope, "key": key, "now": now} for (scope, key), *_ in limits]
+            connection.execute(_RECORD, rows)
+    if commit:
+        db.session.commit()
     return allowed
 
 

@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
+from app.consult import messages
 from app.consult.forms import normalise_phone
 from app.extensions import db
-from app.models import Message, MessageStatus
+from app.models import Message, MessageStatus, RateLimitHit
 from app.models.base import utcnow
 from app.models.consult import RECEIPT_ALPHABET
 
@@ -55,9 +56,9 @@ def valid(client, **fields) -> dict:
 
 def stored(app) -> list[Message]:
     with app.app_context():
-        messages = db.session.scalars(sa.select(Message).order_by(Message.id)).all()
+        found = db.session.scalars(sa.select(Message).order_by(Message.id)).all()
         db.session.expunge_all()
-        return messages
+        return found
 
 
 def field_error(page: str, field: str) -> str | None:
@@ -436,6 +437,71 @@ def test_invalid_submissions_do_not_use_up_the_rate_limit(client, consult_app):
         response = client.post("/consult", data=valid(client), headers=HTMX)
         assert CONFIRMATION in response.get_data(as_text=True)
     assert len(stored(consult_app)) == 2
+
+
+def test_a_submission_is_one_transaction_counted_and_stored_together(client, consult_app):
+    """The rate-limit record, the message and its outbox mails commit at once."""
+    data = valid(client)
+    commits = []
+
+    def count_commit(connection):
+        commits.append(connection)
+
+    with consult_app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "commit", count_commit)
+    try:
+        response = client.post("/consult", data=data, headers=HTMX)
+    finally:
+        sa.event.remove(engine, "commit", count_commit)
+    assert CONFIRMATION in response.get_data(as_text=True)
+    assert len(commits) == 1
+    assert rate_limit_hits(consult_app) == 1
+
+
+def test_a_message_the_database_fails_to_store_leaves_no_count_behind(client, consult_app):
+    """Refused while storing (the database busy, say): the attempt is not counted either."""
+    consult_app.config["CONSULT_RATE_LIMIT"] = "1 per 10 minutes"
+
+    def fail(_message):
+        raise sa.exc.OperationalError("INSERT INTO messages", {}, Exception("database is locked"))
+
+    messages.created.connect(fail)
+    try:
+        response = client.post("/consult", data=valid(client), headers=HTMX)
+    finally:
+        messages.created.disconnect(fail)
+    assert response.status_code == 503
+    assert (rate_limit_hits(consult_app), len(stored(consult_app))) == (0, 0)
+    response = client.post("/consult", data=valid(client), headers=HTMX)
+    assert CONFIRMATION in response.get_data(as_text=True)  # the allowance is still whole
+
+
+def test_a_submission_runs_few_statements_and_reads_nothing_back(client, consult_app):
+    """Counted and recorded in one statement; the receipt shown is not read back."""
+    data = valid(client)
+    statements = []
+
+    def record(_connection, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    with consult_app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post("/consult", data=data, headers=HTMX)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert CONFIRMATION in response.get_data(as_text=True)
+    inserts = [s.split()[2] for s in statements if s.startswith("INSERT")]
+    assert inserts == ["rate_limit_hits", "messages"]
+    assert not [s for s in statements if s.startswith("SELECT") and "FROM messages" in s]
+    assert len(statements) <= 5  # PostgreSQL: one more, the advisory lock
+
+
+def rate_limit_hits(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count(RateLimitHit.id)))
 
 
 # Oversized bodies

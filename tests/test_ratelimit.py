@@ -82,3 +82,15 @@ def test_concurrent_attempts_let_exactly_the_limit_through(app):
         answers = list(pool.map(attempt, range(12)))
     assert sorted(answers) == [False] * 7 + [True] * 5
     assert stored(app) == 5
+
+
+def test_an_attempt_left_to_the_caller_to_commit_goes_with_its_rollback(app):
+    """``commit=False``: the attempt is counted in the caller's transaction, or not at all."""
+    with app.app_context():
+        assert admit([KEY], "1 per minute", commit=False)
+        db.session.rollback()
+        assert admit([KEY], "1 per minute", commit=False)
+        db.session.commit()
+        assert not admit([KEY], "1 per minute", commit=False)
+        db.session.rollback()
+    assert stored(app) == 1

@@ -183,7 +183,7 @@ class ConsultForm(FlaskForm):
     website = StringField("网址(请勿填写)", id="consult-website", filters=[strip])
     # When the form was handed out, signed so that it cannot be backdated.
     started = HiddenField(id="consult-started")
-    # Names this submission: sent twice, it is stored once (see ``service.earlier_submission``).
+    # Names this submission: sent twice, it is stored once (see ``service.submit``).
     idempotency_key = HiddenField(id="consult-key")
 
 

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from blinker import Namespace
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
@@ -196,22 +197,26 @@ def create(
     user_agent: str = "",
     spam: str = "",
     idempotency_key: str | None = None,
-) -> Message:
+    admit: Callable[[], bool] | None = None,
+) -> Message | None:
     """Store a visitor's message as 待处理, or as spam when ``spam`` gives a reason; commit.
 
     :param fields: name, phone, email, company, category and content.
     :param spam: why it looks like a bot's ("honeypot", "too-fast"), or "".
     :param idempotency_key: the form's key; when a concurrent request stored the same
         submission first, that message is returned and nothing more is stored.
+    :param admit: run first in the transaction of each try, e.g. to count the message
+        against a rate limit: what it records is committed with the message or not at
+        all. When it returns False nothing is stored and None is returned.
 
     The deadline is fixed now. A receipt number that happens to be taken is drawn again.
     """
     attempts = 0
     while True:
-        now = utcnow()
+        now, receipt = utcnow(), new_receipt()
         message = Message(
             **fields,
-            receipt=new_receipt(),
+            receipt=receipt,
             status=MessageStatus.SPAM if spam else MessageStatus.PENDING,
             spam_reason=spam,
             created_at=now,
@@ -220,11 +225,17 @@ def create(
             user_agent=user_agent[:500],
             idempotency_key=idempotency_key,
         )
+        if admit is not None and not admit():  # SQLite: the write lock is held from here on
+            db.session.rollback()
+            return None
         db.session.add(message)
         try:
             db.session.flush()
             created.send(message)
             db.session.commit()
+            # The commit expired the message; its receipt, what the visitor is shown next,
+            # is known without reading the row back.
+            set_committed_value(message, "receipt", receipt)
             return message
         except IntegrityError:
             db.session.rollback()

@@ -16,7 +16,6 @@ from app.consult import messages
 from app.consult.forms import ConsultForm, StatusForm
 from app.consult.retention import purge_command
 from app.consult.service import (
-    earlier_submission,
     find_message,
     lookup_limit_text,
     new_idempotency_key,
@@ -26,10 +25,9 @@ from app.consult.service import (
     sent_too_fast,
     spam_reason,
     start_token,
-    store_message,
     submission_key,
+    submit,
     within_lookup_limit,
-    within_rate_limit,
 )
 from app.database import BUSY_TEXT, DATABASE_BUSY, RETRY_AFTER_SECONDS
 from app.extensions import db
@@ -76,24 +74,21 @@ def form():
         messages.refused.send(reason="too-fast")
         return show_form(form, alert=CONFIRM_AGAIN)
     fields = {name: getattr(form, name).data or "" for name in MESSAGE_FIELDS}
-    key = submission_key(form.idempotency_key.data)
     try:
-        message = earlier_submission(key, fields)  # sent again: the same receipt
-        if message is None:
-            if not within_rate_limit(request.remote_addr or ""):
-                messages.refused.send(reason="rate-limit")
-                alert = f"提交过于频繁({rate_limit_text()})，请稍后再试。您填写的内容仍保留在下方。"
-                return show_form(form, alert=alert, status=429)
-            message = store_message(
-                fields,
-                ip=request.remote_addr or "",
-                user_agent=request.user_agent.string,
-                spam=spam,
-                key=key,
-            )
+        message = submit(
+            fields,
+            ip=request.remote_addr or "",
+            user_agent=request.user_agent.string,
+            spam=spam,
+            key=submission_key(form.idempotency_key.data),
+        )
     except DATABASE_BUSY:
         db.session.rollback()
         return busy(form)
+    if message is None:
+        messages.refused.send(reason="rate-limit")
+        alert = f"提交过于频繁({rate_limit_text()})，请稍后再试。您填写的内容仍保留在下方。"
+        return show_form(form, alert=alert, status=429)
     session[SENT_KEY] = message.receipt
     if wants_fragment():
         response = render_page(SENT, "panel", receipt=message.receipt, in_dialog=True)

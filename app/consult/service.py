@@ -55,11 +55,6 @@ def sent_too_fast(started: str) -> bool:
     return elapsed is None or elapsed < current_app.config["CONSULT_MIN_FILL_SECONDS"]
 
 
-def within_rate_limit(ip: str) -> bool:
-    """Count one valid submission from ``ip``; False once it is over ``CONSULT_RATE_LIMIT``."""
-    return admit([(RATE_SCOPE, ip)], current_app.config["CONSULT_RATE_LIMIT"])
-
-
 def rate_limit_text() -> str:
     """``CONSULT_RATE_LIMIT`` in words, e.g. "每10分钟最多提交5条留言"."""
     amount, window = parse_rate(current_app.config["CONSULT_RATE_LIMIT"])
@@ -91,29 +86,32 @@ def submission_key(raw: str | None) -> str | None:
     return raw if raw and IDEMPOTENCY_KEY.fullmatch(raw) else None
 
 
-def earlier_submission(key: str | None, fields: dict) -> Message | None:
-    """The message already stored from this very submission (same key, same question)."""
-    message = messages.by_idempotency_key(key) if key else None
-    if message and all(getattr(message, name) == fields[name] for name in SAME_SUBMISSION):
-        return message
-    return None
-
-
-def store_message(
+def submit(
     fields: dict, *, ip: str, user_agent: str, spam: str = "", key: str | None = None
-) -> Message:
-    """Store a message as 待处理, or as spam when ``spam`` gives a reason; return it (or
-    the message a concurrent request stored from the same submission ``key``).
+) -> Message | None:
+    """Store a visitor's submission (as spam when ``spam`` gives a reason) and return its
+    message; None when ``ip`` is over ``CONSULT_RATE_LIMIT``: nothing stored, nothing counted.
 
-    The message domain does the work (``app.consult.messages.create``). A key already
-    used for another question (a sent form brought back with the Back button and
-    changed) is not kept: that question is stored as a message of its own.
+    The submission is counted against the limit in the transaction that stores the
+    message (``messages.create`` commits both): one that cannot be stored leaves no count
+    behind. The same submission sent again (same ``key``, same question) returns the
+    message stored the first time and counts nothing. A key already used for another
+    question (a sent form brought back with the Back button and changed) is not kept:
+    that question is stored as a message of its own.
     """
     if key and (taken := messages.by_idempotency_key(key)):
-        if earlier_submission(key, fields) is taken:
-            return taken  # stored by a concurrent request meanwhile
+        if all(getattr(taken, name) == fields[name] for name in SAME_SUBMISSION):
+            return taken
         key = None
-    return messages.create(fields, ip=ip, user_agent=user_agent, spam=spam, idempotency_key=key)
+    rate = current_app.config["CONSULT_RATE_LIMIT"]
+    return messages.create(
+        fields,
+        ip=ip,
+        user_agent=user_agent,
+        spam=spam,
+        idempotency_key=key,
+        admit=lambda: admit([(RATE_SCOPE, ip)], rate, commit=False),
+    )
 
 
 def within_lookup_limit(ip: str) -> bool:

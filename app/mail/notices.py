@@ -51,14 +51,18 @@ def site_link(endpoint: str, **values) -> str:
     return current_app.config["SITE_URL"].rstrip("/") + path
 
 
+# Built once: every consultation runs it.
+RESPONDER_ADDRESSES = (
+    sa.select(User.email)
+    .join(RoleGrant, RoleGrant.user_id == User.id)
+    .where(RoleGrant.role == Role.RESPONDER, User.active, User.email != "")
+    .order_by(User.id)
+)
+
+
 def responder_addresses() -> list[str]:
     """The e-mail addresses of the active 负责人 accounts, each address once."""
-    addresses = db.session.scalars(
-        sa.select(User.email)
-        .join(RoleGrant, RoleGrant.user_id == User.id)
-        .where(RoleGrant.role == Role.RESPONDER, User.active, User.email != "")
-        .order_by(User.id)
-    )
+    addresses = db.session.scalars(RESPONDER_ADDRESSES)
     unique: dict[str, str] = {}
     for address in addresses:
         unique.setdefault(address.strip().lower(), address.strip())
@@ -109,6 +113,9 @@ def message_arrived(message: Message) -> int:
     """
     if message.status == MessageStatus.SPAM:
         return 0
+    addresses = responder_addresses()
+    if not addresses:
+        return 0
     if message.id is None:
         db.session.flush()  # the link names the message by its id
     queued = set(
@@ -118,7 +125,7 @@ def message_arrived(message: Message) -> int:
             )
         )
     )
-    recipients = [address for address in responder_addresses() if address not in queued]
+    recipients = [address for address in addresses if address not in queued]
     if not recipients:
         return 0
     mail = _staff_mail(OutboxKind.NEW_MESSAGE, message)
