@@ -311,6 +311,7 @@ class Run:
     memory_mb: dict = field(default_factory=dict)  # largest worker's RSS after each round
     targets: list[dict] = field(default_factory=list)
     search: dict = field(default_factory=dict)  # the site search's query times (search_timings)
+    floor: dict = field(default_factory=dict)  # bench/floor.py's medians (floor_figures)
 
 
 def feature_ready(package: str) -> bool:
@@ -612,6 +613,12 @@ def print_run(run: Run) -> None:
             f"memory per worker, {MEMORY_LABELS.get(name, name)}: peak {max(sizes):.1f} MB "
             f"(largest worker after each round: {', '.join(f'{s:.1f}' for s in sizes)})"
         )
+    if run.floor:
+        print(
+            f"floor (bench/floor.py, one ORM query a request): {run.floor['rps']:.0f} req/s, "
+            f"{run.floor['ratio']:.2f}× hello; cpu {run.floor['cpu_ms']:.2f} ms, "
+            f"{run.floor['cpu_ratio']:.2f}× hello's"
+        )
     if run.search:
         print(
             f"site search, {len(SEARCH_QUERIES)} queries × {run.search['rounds']} in process: "
@@ -685,14 +692,30 @@ def bench_database(
                     run.memory_mb.setdefault(name, []).append(server.largest_worker_mb())
     finally:
         engine.dispose()
-    with gunicorn("bench.floor:app", env) as floor:  # the framework's share of that memory
+    with gunicorn("bench.floor:app", env) as floor:  # the framework's share of it all
         ab(floor.url + "/", FLOOR_REQUESTS)
+        run.floor = floor_figures(floor, hello, requests, rounds)
         run.memory_mb["floor"] = [floor.largest_worker_mb()]
     if not only or "search" in only:
         print(f"[{database}] site search queries…", file=sys.stderr)
         run.search = search_timings(url, SEARCH_ROUNDS[size])
     run.targets = evaluate(run)
     return run
+
+
+def floor_figures(floor: Server, hello: Server, requests: int, rounds: int) -> dict:
+    """What a Flask app costs that makes one ORM query a request: rounds of hello then
+    bench/floor.py, medians of req/s, CPU per request and their ratios to hello."""
+    measured = []
+    for _ in range(rounds):
+        baseline = timed_ab(hello, hello.url + "/", requests)
+        load = timed_ab(floor, floor.url + "/", requests)
+        measured.append(
+            (load.rps, load.cpu_ms, load.rps / baseline.rps, baseline.cpu_ms / load.cpu_ms)
+        )
+    columns = zip(*measured, strict=True)
+    rps, cpu_ms, ratio, cpu_ratio = (round(median(column), 3) for column in columns)
+    return {"rps": rps, "cpu_ms": cpu_ms, "ratio": ratio, "cpu_ratio": cpu_ratio}
 
 
 def search_timings(url: str, rounds: int) -> dict:
