@@ -1,6 +1,7 @@
 """Helpers shared by several test modules."""
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import http.cookiejar
@@ -11,10 +12,12 @@ import urllib.request
 from typing import NamedTuple
 
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from flask import url_for
 
 from app import create_app
+from app.extensions import db
 from tests.live import free_port
 
 
@@ -133,3 +136,20 @@ class LiveBrowser:
 def page_token(html: str) -> str:
     """The CSRF token of the first form on a page."""
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+@contextlib.contextmanager
+def counted_statements(app):
+    """Collect the SQL of every statement the app's engine runs inside the block."""
+    statements = []
+
+    def count(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Message, MessageStatus, RateLimitHit
 from app.models.base import utcnow
 from app.models.consult import RECEIPT_ALPHABET
+from tests.helpers import counted_statements
 
 HTMX = {"HX-Request": "true", "HX-Target": "consult-panel"}
 RECEIPT = re.compile(rf"data-receipt>([{RECEIPT_ALPHABET}]{{10}})<")
@@ -480,18 +481,9 @@ def test_a_message_the_database_fails_to_store_leaves_no_count_behind(client, co
 def test_a_submission_runs_few_statements_and_reads_nothing_back(client, consult_app):
     """Counted and recorded in one statement; the receipt shown is not read back."""
     data = valid(client)
-    statements = []
-
-    def record(_connection, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split()))
-
-    with consult_app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with counted_statements(consult_app) as executed:
         response = client.post("/consult", data=data, headers=HTMX)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+    statements = [" ".join(statement.split()) for statement in executed]
     assert CONFIRMATION in response.get_data(as_text=True)
     inserts = [s.split()[2] for s in statements if s.startswith("INSERT")]
     assert inserts == ["rate_limit_hits", "messages"]

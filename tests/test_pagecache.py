@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Article, Section
 from app.models.content import content_version
 from app.pagecache import deflate_parts, gzip_around
-from tests.test_statements import counted_statements
+from tests.helpers import counted_statements
 
 KEPT_PAGES = ["/", "/news/", "/news/?page=1", "/sitemap.html", "/feed.xml", "/sitemap.xml"]
 BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}

@@ -1,27 +1,10 @@
 """Staff pages cost a fixed number of SQL statements, however many rows they show (no N+1)."""
 
-import contextlib
-
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-
-
-@contextlib.contextmanager
-def counted_statements(app):
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
+from tests.helpers import counted_statements
 
 
 def statements_for(app, client, url):
