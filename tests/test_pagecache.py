@@ -2,6 +2,7 @@
 
 import gzip
 import re
+from datetime import timedelta
 
 import brotli
 import pytest
@@ -9,8 +10,13 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
+import app.feeds.routes as feed_routes
+import app.pagecache as app_pagecache
+import app.public.routes as public_routes
+from app import create_app
 from app.extensions import db
 from app.models import Article, Section
+from app.models.base import utcnow
 from app.models.content import content_version
 from app.pagecache import deflate_parts, gzip_around
 from tests.helpers import counted_statements
@@ -44,6 +50,24 @@ def test_an_unchanged_page_revalidates_with_304(client, make_article, path):
     again = client.get(path, headers={**BROWSER, "If-None-Match": etag})
     assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
     assert "Accept-Encoding" in again.headers["Vary"]
+
+
+def test_every_worker_sends_the_same_etag_for_an_unchanged_page(
+    app, client, make_article, monkeypatch
+):
+    """A reverse proxy revalidating through another worker (or app server) still gets 304:
+    the kept bytes depend on the content only, not on when or where they were rendered."""
+    make_article(title="同一内容")
+    first = {path: client.get(path, headers=BROWSER).headers["ETag"] for path in KEPT_PAGES}
+    later = utcnow() + timedelta(minutes=5)
+    for module in (app_pagecache, public_routes, feed_routes):
+        monkeypatch.setattr(module, "utcnow", lambda: later)
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+    other_worker = create_app({"SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database})
+    with other_worker.test_client() as other:
+        for path, etag in first.items():
+            response = other.get(path, headers={**BROWSER, "If-None-Match": etag})
+            assert response.status_code == 304, path
 
 
 @pytest.mark.parametrize("path", ["/", "/news/"])

@@ -72,8 +72,14 @@ def rss(now: datetime, section: Section | None = None) -> bytes:
         fg.link(href=site_link("public.section", slug=section.slug), rel="alternate")
         fg.description(xml_text(f"{site}{section.name}栏目的最新文章"))
     fg.language("zh-CN")
-    fg.lastBuildDate(now.replace(tzinfo=UTC))
-    for article in newest_public(now, section):
+    articles = newest_public(now, section)
+    # When the listed content last changed, not when this copy was built: every worker and
+    # app server then builds the same bytes, with the same ETag, until something changes
+    # (an empty feed keeps feedgen's default, the time of building).
+    if articles:
+        changed = max(max(a.updated_at, a.published_at) for a in articles)
+        fg.lastBuildDate(changed.replace(tzinfo=UTC))
+    for article in articles:
         link = site_link("public.article", article_id=article.id)
         entry = fg.add_entry(order="append")
         entry.guid(link, permalink=True)
