@@ -133,6 +133,12 @@ class LiveBrowser:
         return self.submit("/admin/login", {"username": username, "password": password})
 
 
+def started_token(client, **request) -> str:
+    """Open the consultation form as a visitor does; return its signed fill-time stamp."""
+    page = client.get("/consult", **request).get_data(as_text=True)
+    return re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+
+
 def page_token(html: str) -> str:
     """The CSRF token of the first form on a page."""
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)

@@ -1,6 +1,5 @@
 """Signing in: the login wall on every admin URL, throttling, sessions, safe returns."""
 
-import re
 import time
 import urllib.parse
 import urllib.request
@@ -15,7 +14,7 @@ from app.extensions import db
 from app.models import AuditAction, AuditEvent, RateLimitHit
 from app.models import accounts as accounts_module
 from tests.conftest import STAFF_PASSWORD
-from tests.helpers import route_params
+from tests.helpers import page_token, route_params
 from tests.live import live_server
 
 LOGIN = "/admin/login"
@@ -279,10 +278,6 @@ def test_an_idle_session_expires(staff_app, auth):
 def csrf_client(staff_app):
     """A client of an app that checks CSRF tokens, with staff account ``boss``."""
     return staff_app(WTF_CSRF_ENABLED=True).test_client()
-
-
-def page_token(html: str) -> str:
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
 
 def test_login_needs_the_csrf_token(csrf_client):

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Message, MessageStatus, RateLimitHit
 from app.models.base import utcnow
 from app.models.consult import RECEIPT_ALPHABET
-from tests.helpers import counted_statements
+from tests.helpers import counted_statements, started_token
 
 HTMX = {"HX-Request": "true", "HX-Target": "consult-panel"}
 RECEIPT = re.compile(rf"data-receipt>([{RECEIPT_ALPHABET}]{{10}})<")
@@ -35,12 +35,6 @@ def client(consult_app):
     return consult_app.test_client()
 
 
-def started_token(client) -> str:
-    """Open the form the way a visitor does and return its signed fill-time stamp."""
-    page = client.get("/consult", headers=HTMX).get_data(as_text=True)
-    return re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
-
-
 def valid(client, **fields) -> dict:
     data = {
         "name": "张三",
@@ -50,7 +44,7 @@ def valid(client, **fields) -> dict:
         "category": "商事认证",
         "content": "请问办理原产地证书需要准备哪些材料?\n谢谢!",
         "website": "",
-        "started": started_token(client),
+        "started": started_token(client, headers=HTMX),
     }
     return data | fields
 
@@ -269,7 +263,8 @@ def test_an_invalid_page_post_without_javascript_answers_422_with_the_whole_page
 
 
 def test_an_empty_form_lists_every_required_field(client, consult_app):
-    response = client.post("/consult", data={"started": started_token(client)}, headers=HTMX)
+    started = started_token(client, headers=HTMX)
+    response = client.post("/consult", data={"started": started}, headers=HTMX)
     page = response.get_data(as_text=True)
     for field, error in [
         ("name", "请填写姓名"),

@@ -1,7 +1,6 @@
 """When the database cannot write: readers still get pages, /healthz tells, forms say so."""
 
 import logging
-import re
 import sqlite3
 import threading
 import time
@@ -15,6 +14,7 @@ from app.extensions import db
 from app.models import Article, Message
 from app.models.content import view_missed
 from tests.conftest import STAFF_PASSWORD, AuthActions
+from tests.helpers import started_token
 
 BUSY = "系统繁忙，请稍后再试"
 
@@ -183,14 +183,9 @@ MESSAGE = {
 }
 
 
-def started(client) -> str:
-    page = client.get("/consult").get_data(as_text=True)
-    return re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
-
-
 def test_a_consultation_gets_503_and_keeps_the_typed_text(read_only):
     client = read_only.test_client()
-    response = client.post("/consult", data={**MESSAGE, "started": started(client)})
+    response = client.post("/consult", data={**MESSAGE, "started": started_token(client)})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
     page = response.get_data(as_text=True)
@@ -202,7 +197,7 @@ def test_a_consultation_in_the_dialog_gets_the_message_in_place(read_only):
     client = read_only.test_client()
     response = client.post(
         "/consult",
-        data={**MESSAGE, "started": started(client)},
+        data={**MESSAGE, "started": started_token(client)},
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 503
@@ -224,6 +219,6 @@ def test_sign_in_gets_503_when_the_database_cannot_write(read_only):
 
 def test_nothing_is_stored_by_a_failed_consultation(read_only, app):
     client = read_only.test_client()
-    client.post("/consult", data={**MESSAGE, "started": started(client)})
+    client.post("/consult", data={**MESSAGE, "started": started_token(client)})
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 0

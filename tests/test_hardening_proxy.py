@@ -1,7 +1,6 @@
 """Host and X-Forwarded-* headers: only what the deployment says to trust is trusted."""
 
 import http.client
-import re
 
 import pytest
 import sqlalchemy as sa
@@ -9,6 +8,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Message
 from tests.conftest import migrated_app
+from tests.helpers import started_token
 from tests.live import live_server
 
 MESSAGE = {
@@ -77,8 +77,7 @@ def test_a_configured_x_forwarded_host_must_still_be_trusted(proxied):
 
 def post_message(client, **kwargs):
     """Send the consultation form as a visitor does: open it, then post it."""
-    page = client.get("/consult", **kwargs).get_data(as_text=True)
-    started = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+    started = started_token(client, **kwargs)
     return client.post("/consult", data={**MESSAGE, "started": started}, **kwargs)
 
 

@@ -28,7 +28,7 @@ from app.mail.outbox import retry_delay, send_due
 from app.models import Message, MessageStatus, Outbox, OutboxKind, Role
 from app.models.base import utcnow
 from tests.conftest import migrated_app
-from tests.helpers import SmtpServer
+from tests.helpers import SmtpServer, started_token
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
@@ -93,8 +93,7 @@ def links(text: str) -> list[str]:
 def post_question(app, client, **fields) -> int:
     """Send the consultation form as a visitor does; return the stored message's id."""
     app.config["CONSULT_MIN_FILL_SECONDS"] = 0
-    page = client.get("/consult").get_data(as_text=True)
-    started = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+    started = started_token(client)
     data = {
         "name": "张三",
         "phone": "138 1234 5678",

@@ -21,6 +21,7 @@ from app.media.storage import UploadError, clean_filename, file_size, file_type,
 from app.models import AuditAction, AuditEvent, Media, Role
 from tests import media_samples as samples
 from tests.conftest import STAFF_PASSWORD
+from tests.helpers import page_token
 from tests.live import live_server
 
 UPLOAD = "/admin/media"
@@ -425,10 +426,6 @@ def test_a_responder_may_not_upload(app, auth, client):
     assert response.status_code == 403
     assert "没有权限" in response.json["error"]
     assert stored(app) == []
-
-
-def page_token(html: str) -> str:
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
 
 def header_token(html: str) -> str:

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.extensions import db
 from app.models import Outbox, OutboxKind
 from app.models.base import utcnow
-from tests.helpers import LiveBrowser
+from tests.helpers import LiveBrowser, started_token
 from tests.live import live_server
 
 LOCAL = {"REMOTE_ADDR": "127.0.0.1"}
@@ -85,11 +85,6 @@ def test_figures_of_now_agree_with_the_admin_header(app, client, auth, make_mess
 def consult_client(staff_app):
     app = staff_app(CONSULT_MIN_FILL_SECONDS=0, CONSULT_RATE_LIMIT="2 per minute")
     return app.test_client()
-
-
-def started_token(client) -> str:
-    page = client.get("/consult").get_data(as_text=True)
-    return re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
 
 
 def question(client, **fields) -> dict:

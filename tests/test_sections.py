@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import ArticleRevision, ArticleStatus, AuditAction, AuditEvent, Role, Section
 from app.sections.service import RESERVED_SLUGS, slug_problem
 from tests.conftest import STAFF_PASSWORD, AuthActions
-from tests.helpers import route_params
+from tests.helpers import page_token, route_params
 
 SECTIONS = "/admin/sections"
 HTMX = {"HX-Request": "true"}
@@ -356,10 +356,6 @@ def test_only_a_system_administrator_may_change_sections(app, auth, method, url)
     assert names == ["今日要闻", "贸易指南", "风险预警"] and not section(app, "news").hidden
     anonymous = app.test_client().open(url, method=method)
     assert urllib.parse.urlsplit(anonymous.headers["Location"]).path == "/admin/login"
-
-
-def page_token(html: str) -> str:
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
 
 def test_changes_need_the_csrf_token(staff_app):

@@ -25,7 +25,7 @@ from app.staff.accounts import (
     update_account,
 )
 from tests.conftest import STAFF_PASSWORD, AuthActions
-from tests.helpers import route_params
+from tests.helpers import page_token, route_params
 
 USERS = "/admin/users"
 NEW = "/admin/users/new"
@@ -431,10 +431,6 @@ def test_the_accounts_page_has_the_expected_routes():
         "POST /admin/users/<id:user_id>/reset",
         "POST /admin/users/<id:user_id>/sign-out",
     }
-
-
-def page_token(html: str) -> str:
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
 
 def test_forms_need_the_csrf_token(staff_app):
