@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import Connection
 from sqlalchemy.exc import InternalError, OperationalError
 
-from app.extensions import db
+from app.extensions import SQLITE_BUSY_TIMEOUT_MS, db
 
 # What a database that cannot write now raises: locked, timed out, read-only, gone.
 DATABASE_BUSY = (OperationalError, InternalError)
@@ -44,12 +44,11 @@ def brief_write_wait(connection: Connection | None = None) -> Iterator[None]:
         yield
         return
     raw = connection.connection.dbapi_connection
-    before = raw.execute("PRAGMA busy_timeout").fetchone()[0]
     raw.execute(f"PRAGMA busy_timeout = {wait_ms}")
     try:
         yield
     finally:
-        raw.execute(f"PRAGMA busy_timeout = {before}")
+        raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def why_not_writable(error: Exception) -> str:

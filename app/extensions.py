@@ -67,6 +67,9 @@ class MigrateCommands(click.Group):
         return flask_migrate_group.make_context(info_name, args, parent, **extra)
 
 
+SQLITE_BUSY_TIMEOUT_MS = 10000  # how long a write waits for another's lock, by default
+
+
 @sa.event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """Let several gunicorn workers share one SQLite file: WAL, a busy timeout, foreign keys."""
@@ -74,6 +77,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

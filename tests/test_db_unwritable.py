@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
-from app.extensions import db
+from app.extensions import SQLITE_BUSY_TIMEOUT_MS, db
 from app.models import Article, Message
 from app.models.content import view_missed
 from tests.conftest import STAFF_PASSWORD, AuthActions
@@ -95,6 +95,21 @@ def test_views_count_again_once_the_lock_is_gone(app, client, make_article):
         assert client.get(f"/articles/{article_id}").status_code == 200
     assert client.get(f"/articles/{article_id}").status_code == 200
     assert views_of(app, article_id) == 6
+
+
+def test_a_counted_view_leaves_other_writes_their_usual_wait(app, client, make_article):
+    """The short wait is for the view's own write: the pooled connection gets the usual back."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's busy timeout belongs to the connection")
+    article_id = make_article()
+    assert client.get(f"/articles/{article_id}").status_code == 200
+    with app.app_context():
+        pooled = [db.engine.raw_connection() for _ in range(db.engine.pool.checkedin())]
+        waits = {c.driver_connection.execute("PRAGMA busy_timeout").fetchone()[0] for c in pooled}
+        for connection in pooled:
+            connection.close()
+    assert waits == {SQLITE_BUSY_TIMEOUT_MS}
 
 
 def test_an_unknown_article_is_still_404_while_locked(app, client, make_article):

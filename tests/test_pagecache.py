@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Article, Section
 from app.models.base import utcnow
 from app.models.content import content_version
-from app.pagecache import deflate_parts, gzip_around
+from app.pagecache import PageCache, deflate_parts, gzip_around
 from tests.helpers import counted_statements
 
 KEPT_PAGES = ["/", "/news/", "/news/?page=1", "/sitemap.html", "/feed.xml", "/sitemap.xml"]
@@ -147,8 +147,7 @@ def test_elder_mode_and_htmx_fragments_are_kept_apart(client, make_article):
 
 
 def test_pages_are_right_when_nothing_can_be_kept(app, client, make_article):
-    app.config["PAGE_CACHE_MAX_BYTES"] = 1
-    app.extensions["page_cache"].__init__(1)
+    app.extensions["page_cache"] = PageCache(max_bytes=1)
     article_id = make_article(title="不保存")
     for _ in range(2):
         assert "不保存" in text_of(client.get("/", headers=BROWSER))
