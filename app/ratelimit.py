@@ -98,16 +98,8 @@ _RECORD_IF_ROOM = (
 )
 
 
-def _count(scope: str, key: str, since: datetime) -> int:
-    where = (*_of(scope, key), RateLimitHit.at >= since)
-    return db.session.scalar(sa.select(sa.func.count(RateLimitHit.id)).where(*where))
-
-
-def _has_room(
-    connection: sa.Connection, scope: str, key: str, amount: int, since: datetime
-) -> bool:
-    params = {"scope": scope, "key": key, "since": since, "amount": amount}
-    return connection.scalar(_COUNT, params) < amount
+def _count(connection: sa.Connection, scope: str, key: str, since: datetime) -> int:
+    return connection.scalar(_COUNT, {"scope": scope, "key": key, "since": since})
 
 
 def admit(keys: Sequence[Key], rate: str, *, commit: bool = True) -> bool:
@@ -143,7 +135,7 @@ def admit_limits(limits: Sequence[Limit], *, commit: bool = True) -> bool:
         allowed = connection.execute(_RECORD_IF_ROOM, params).first() is not None
     else:
         allowed = all(
-            amount is None or _has_room(connection, scope, key, amount, now - window)
+            amount is None or _count(connection, scope, key, now - window) < amount
             for (scope, key), amount, window in limits
         )
         if allowed:
@@ -156,7 +148,7 @@ def admit_limits(limits: Sequence[Limit], *, commit: bool = True) -> bool:
 
 def count(key: Key, window: timedelta) -> int:
     """How many attempts ``key`` made within the last ``window``."""
-    return _count(*key, utcnow() - window)
+    return _count(db.session.connection(), *key, utcnow() - window)
 
 
 def last_attempt(key: Key) -> datetime | None:
